@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BreakoutConfig(AppConfig):
+    name = "breakout"
+    verbose_name = "Breakout rooms"

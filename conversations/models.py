@@ -1,0 +1,281 @@
+"""Conversations, their attendees and chat, in Nextcloud Talk's vocabulary.
+
+A breakout room is a conversation whose ``parent`` is another conversation (Talk's
+``objectType`` "room" with ``objectId`` = the parent's token). The constraints below are the
+invariants the database keeps by itself; the ones it cannot express (for example "a breakout
+room's lobby is on exactly when its parent is stopped") are kept by the services, which lock
+the parent row before they read and write the tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+TOKEN_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+TOKEN_LENGTH = 10
+
+
+def new_token() -> str:
+    """A random conversation token from [a-z0-9]; the unique constraint makes it unique."""
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
+class User(AbstractUser):
+    """A Talk user; ``username`` is the Talk user id (actorId of type ``users``)."""
+
+    display_name = models.CharField(max_length=255, blank=True)
+
+    def get_display_name(self) -> str:
+        return self.display_name or self.username
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class AppPassword(models.Model):
+    """A Nextcloud-style app password.
+
+    The token itself is never stored: ``token_hash`` is an HMAC-SHA256 keyed with the secret
+    key, so checking one costs a hash and an indexed lookup instead of a slow password hash.
+    Rotating ``DJANGO_SECRET_KEY`` therefore invalidates every app password.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_passwords")
+    name = models.CharField(max_length=255, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hmac.new(settings.SECRET_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.name or 'app password'} #{self.pk}"
+
+
+class AppConfigValue(models.Model):
+    """Talk's app config (``spreed`` namespace): a key/value table read on every use, never cached,
+    so a change made by one worker is seen by all the others at once."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    value = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    DEFAULTS = {"breakout_rooms": "yes"}
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = "app config value"
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class Conversation(models.Model):
+    class Type(models.IntegerChoices):
+        ONE_TO_ONE = 1, "one-to-one"
+        GROUP = 2, "group"
+        PUBLIC = 3, "public"
+        CHANGELOG = 4, "changelog"
+        FORMER_ONE_TO_ONE = 5, "former one-to-one"
+        NOTE_TO_SELF = 6, "note to self"
+
+    class BreakoutMode(models.IntegerChoices):
+        NOT_CONFIGURED = 0, "not configured"
+        AUTOMATIC = 1, "automatic"
+        MANUAL = 2, "manual"
+        FREE = 3, "free"
+
+    class BreakoutStatus(models.IntegerChoices):
+        STOPPED = 0, "stopped / no request"
+        STARTED = 1, "started"
+        ASSISTANCE_REQUESTED = 2, "assistance requested"
+
+    class Lobby(models.IntegerChoices):
+        NONE = 0, "no lobby"
+        NON_MODERATORS = 1, "lobby for non-moderators"
+
+    token = models.CharField(max_length=32, unique=True, default=new_token)
+    type = models.PositiveSmallIntegerField(choices=Type.choices, default=Type.GROUP)
+    name = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="breakout_rooms",
+        help_text="Set for breakout rooms: the conversation that hosts them.",
+    )
+    read_only = models.PositiveSmallIntegerField(default=0)
+    listable = models.PositiveSmallIntegerField(default=0)
+    lobby_state = models.PositiveSmallIntegerField(choices=Lobby.choices, default=Lobby.NONE)
+    lobby_timer = models.DateTimeField(null=True, blank=True)
+    message_expiration = models.PositiveIntegerField(default=0)
+    password = models.CharField(max_length=128, blank=True, help_text="Hashed; empty means none.")
+    breakout_room_mode = models.PositiveSmallIntegerField(
+        choices=BreakoutMode.choices, default=BreakoutMode.NOT_CONFIGURED
+    )
+    breakout_room_status = models.PositiveSmallIntegerField(
+        choices=BreakoutStatus.choices, default=BreakoutStatus.STOPPED
+    )
+    default_permissions = models.PositiveIntegerField(default=0)
+    call_permissions = models.PositiveIntegerField(default=0)
+    sip_enabled = models.PositiveSmallIntegerField(default=0)
+    recording_consent = models.PositiveSmallIntegerField(default=0)
+    mention_permissions = models.PositiveSmallIntegerField(default=0)
+    avatar_version = models.CharField(max_length=32, default="1", blank=True)
+    call_flag = models.PositiveSmallIntegerField(default=0)
+    active_since = models.DateTimeField(null=True, blank=True)
+    last_activity = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(type__gte=1, type__lte=6), name="conversation_type_valid"),
+            models.CheckConstraint(condition=Q(breakout_room_mode__lte=3), name="conversation_breakout_mode_valid"),
+            models.CheckConstraint(condition=Q(lobby_state__lte=1), name="conversation_lobby_state_valid"),
+            # A breakout room never hosts breakout rooms itself (one nesting level) and only
+            # carries the assistance flag; a parent's status is started or stopped.
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, breakout_room_status__in=[0, 1])
+                | Q(parent__isnull=False, breakout_room_mode=0, breakout_room_status__in=[0, 2]),
+                name="conversation_breakout_tree_valid",
+            ),
+            # Only a configured parent may be started.
+            models.CheckConstraint(
+                condition=~Q(breakout_room_mode=0, breakout_room_status=1),
+                name="conversation_started_only_when_configured",
+            ),
+        ]
+
+    @property
+    def is_breakout_room(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def object_type(self) -> str:
+        return "room" if self.parent_id is not None else ""
+
+    def __str__(self) -> str:
+        return f"{self.name or self.token} ({self.token})"
+
+
+class Attendee(models.Model):
+    class ParticipantType(models.IntegerChoices):
+        OWNER = 1, "owner"
+        MODERATOR = 2, "moderator"
+        USER = 3, "user"
+        GUEST = 4, "guest"
+        USER_SELF_JOINED = 5, "user following a public link"
+        GUEST_MODERATOR = 6, "guest with moderator permissions"
+
+    MODERATOR_TYPES = (ParticipantType.OWNER, ParticipantType.MODERATOR)
+    MODERATOR_PERMISSION_TYPES = (
+        ParticipantType.OWNER,
+        ParticipantType.MODERATOR,
+        ParticipantType.GUEST_MODERATOR,
+    )
+    STUDENT_TYPES = (ParticipantType.USER, ParticipantType.USER_SELF_JOINED)
+
+    ACTOR_USERS = "users"
+    ACTOR_GROUPS = "groups"
+    ACTOR_GUESTS = "guests"
+
+    room = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attendees")
+    actor_type = models.CharField(max_length=32, default=ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attendances",
+        help_text="The user behind a 'users' actor.",
+    )
+    display_name = models.CharField(max_length=255, blank=True)
+    participant_type = models.PositiveSmallIntegerField(choices=ParticipantType.choices)
+    permissions = models.PositiveIntegerField(default=0)
+    pin = models.CharField(max_length=32, blank=True)
+    last_read_message = models.BigIntegerField(default=0)
+    last_mention_message = models.BigIntegerField(default=0)
+    last_mention_direct = models.BigIntegerField(default=0)
+    notification_level = models.PositiveSmallIntegerField(default=0)
+    notification_calls = models.PositiveSmallIntegerField(default=1)
+    favorite = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    # Denormalised copy of room.parent, written once when the row is created (a room never
+    # changes parent), so that the database itself can guarantee that a student sits in at most
+    # one breakout room of a parent: see the partial unique constraint below.
+    breakout_parent = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, null=True, blank=True, related_name="+", editable=False
+    )
+    assistance_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "actor_type", "actor_id"], name="attendee_unique_actor_per_room"),
+            models.UniqueConstraint(
+                fields=["breakout_parent", "actor_type", "actor_id"],
+                condition=Q(breakout_parent__isnull=False, participant_type__in=[3, 5]),
+                name="attendee_one_breakout_room_per_student",
+            ),
+            models.CheckConstraint(
+                condition=Q(participant_type__gte=1, participant_type__lte=6), name="attendee_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(actor_type="users") | Q(user__isnull=False), name="attendee_users_have_user"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "room"], name="attendee_user_room_idx")]
+
+    @property
+    def is_moderator(self) -> bool:
+        """Talk's hasModeratorPermissions(): owners, moderators and guest moderators."""
+        return self.participant_type in self.MODERATOR_PERMISSION_TYPES
+
+    def __str__(self) -> str:
+        return f"{self.actor_type}/{self.actor_id} in {self.room_id} ({self.get_participant_type_display()})"
+
+
+class ChatMessage(models.Model):
+    class Type(models.TextChoices):
+        COMMENT = "comment", "comment"
+        SYSTEM = "system", "system"
+
+    room = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    message_type = models.CharField(max_length=16, choices=Type.choices, default=Type.COMMENT)
+    message = models.TextField(blank=True)
+    system_message = models.CharField(max_length=64, blank=True)
+    # Rich-object parameters (Talk's messageParameters), resolved when the message is written so
+    # that reading a page of messages needs no further queries.
+    parameters = models.JSONField(default=dict, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["room", "id"], name="chatmessage_room_id_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.system_message or self.message[:40]}"

@@ -1,0 +1,142 @@
+"""Writes on conversations, attendees and chat. One function per operation; each public one is
+atomic. The primitives at the top work in bulk so that no operation's query count grows with
+the number of attendees or rooms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from conversations.models import Attendee, ChatMessage, Conversation, User, new_token
+from conversations.serializers import rich_user
+
+TOKEN_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Put one user into one room with a participant type."""
+
+    room: Conversation
+    user_id: int
+    actor_id: str
+    display_name: str
+    participant_type: int
+
+
+@dataclass
+class SystemMessage:
+    room_id: int
+    key: str
+    user: dict[str, str] | None = None
+    text: dict[str, Any] = field(default_factory=dict)
+
+
+def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=None) -> list[ChatMessage]:
+    """Write system messages in one INSERT and bump the rooms' last activity in one UPDATE."""
+    if not messages:
+        return []
+    now = now or timezone.now()
+    actor_param = rich_user(actor.username, actor.get_display_name())
+    rows = []
+    for spec in messages:
+        parameters: dict[str, Any] = {"actor": actor_param}
+        if spec.user is not None:
+            parameters["user"] = spec.user
+        if spec.text:
+            parameters["text"] = spec.text
+        rows.append(
+            ChatMessage(
+                room_id=spec.room_id,
+                actor_type=Attendee.ACTOR_USERS,
+                actor_id=actor.username,
+                actor_display_name=actor.get_display_name(),
+                message_type=ChatMessage.Type.SYSTEM,
+                system_message=spec.key,
+                parameters=parameters,
+                created_at=now,
+            )
+        )
+    created = ChatMessage.objects.bulk_create(rows)
+    rooms_touch(room_ids={spec.room_id for spec in messages}, now=now)
+    return created
+
+
+def rooms_touch(*, room_ids: Iterable[int], now=None) -> None:
+    Conversation.objects.filter(pk__in=list(room_ids)).update(last_activity=now or timezone.now())
+
+
+def attendees_add_bulk(*, actor: User, placements: Sequence[Placement], now=None) -> list[Attendee]:
+    """Create the attendee rows of ``placements`` in one INSERT and post ``user_added`` for each
+    (none for the acting user joining as owner or moderator, as in Talk).
+
+    The caller holds the lock on the conversation tree; the database still refuses a second row
+    for the same actor in a room and a second breakout room for a student of one parent.
+    """
+    if not placements:
+        return []
+    now = now or timezone.now()
+    rows = [
+        Attendee(
+            room=placement.room,
+            actor_type=Attendee.ACTOR_USERS,
+            actor_id=placement.actor_id,
+            user_id=placement.user_id,
+            display_name=placement.display_name,
+            participant_type=placement.participant_type,
+            breakout_parent_id=placement.room.parent_id,
+            created_at=now,
+        )
+        for placement in placements
+    ]
+    created = Attendee.objects.bulk_create(rows)
+    messages = [
+        SystemMessage(
+            room_id=placement.room.pk,
+            key="user_added",
+            user=rich_user(placement.actor_id, placement.display_name),
+        )
+        for placement in placements
+        if not (placement.user_id == actor.pk and placement.participant_type in Attendee.MODERATOR_TYPES)
+    ]
+    system_messages_post(actor=actor, messages=messages, now=now)
+    return created
+
+
+def attendees_remove_bulk(*, actor: User, attendees: Sequence[Attendee], now=None) -> int:
+    """Delete the given attendee rows in one DELETE and post ``user_removed`` in each room
+    (``user_left`` where the actor removes themselves)."""
+    if not attendees:
+        return 0
+    now = now or timezone.now()
+    messages = [
+        SystemMessage(
+            room_id=attendee.room_id,
+            key="user_left" if attendee.user_id == actor.pk else "user_removed",
+            user=rich_user(attendee.actor_id, attendee.display_name),
+        )
+        for attendee in attendees
+        if attendee.actor_type == Attendee.ACTOR_USERS
+    ]
+    deleted, _ = Attendee.objects.filter(pk__in=[attendee.pk for attendee in attendees]).delete()
+    system_messages_post(actor=actor, messages=messages, now=now)
+    return deleted
+
+
+def conversations_create_bulk(*, rooms: Sequence[Conversation]) -> list[Conversation]:
+    """Insert conversations in one INSERT. Tokens are random; the unique constraint guarantees
+    them, and a collision (about 1 in 10^15 per pair) is retried with fresh tokens."""
+    for attempt in range(TOKEN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return Conversation.objects.bulk_create(rooms)
+        except IntegrityError:
+            if attempt == TOKEN_ATTEMPTS - 1:
+                raise
+            for room in rooms:
+                room.token = new_token()
+    return []  # pragma: no cover - the loop returns or raises

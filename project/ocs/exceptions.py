@@ -1,0 +1,49 @@
+"""Maps every error (ours and DRF's) to the OCS envelope in one place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from project.errors import ServiceError
+
+logger = logging.getLogger(__name__)
+
+NOT_LOGGED_IN = "Current user is not logged in"
+
+
+def ocs_error_response(status_code: int, data: Any = None, message: str = "") -> Response:
+    response = Response([] if data is None else data, status=status_code)
+    response.ocs_message = message
+    return response
+
+
+def ocs_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return ocs_error_response(exc.status_code, exc.data, exc.message)
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        return ocs_error_response(401, message=NOT_LOGGED_IN)
+    if isinstance(exc, (Http404, drf.NotFound)):
+        return ocs_error_response(404)
+    if isinstance(exc, (DjangoPermissionDenied, drf.PermissionDenied)):
+        return ocs_error_response(403)
+    if isinstance(exc, RequestDataTooBig):
+        return ocs_error_response(413)
+    if isinstance(exc, drf.Throttled):
+        response = ocs_error_response(429)
+        if exc.wait:
+            response["Retry-After"] = str(int(exc.wait))
+        return response
+    if isinstance(exc, drf.ValidationError):
+        detail = exc.detail
+        key = next(iter(detail), None) if isinstance(detail, dict) else None
+        return ocs_error_response(400, {"error": key} if key else None)
+    if isinstance(exc, drf.APIException):
+        return ocs_error_response(exc.status_code)
+    return None

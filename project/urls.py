@@ -1,0 +1,24 @@
+"""Root URLs. Every OCS route answers under /ocs/v2.php/ and, with OCS v1 semantics, /ocs/v1.php/."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from project.ocs.fallback import ocs_not_found
+
+ocs_patterns = [
+    path("", include("conversations.urls")),
+    path("", include("breakout.urls")),
+    re_path(r"^.*$", ocs_not_found),
+]
+
+urlpatterns = [
+    path("ocs/v2.php/", include(ocs_patterns)),
+    path("ocs/v1.php/", include(ocs_patterns)),
+    re_path(r"^ocs/.*$", ocs_not_found),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-docs"),
+    path("admin/", admin.site.urls),
+]
