@@ -57,12 +57,12 @@ class AppPassword(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.user} / {self.name or 'app password'} #{self.pk}"
+
     @staticmethod
     def hash_token(token: str) -> str:
         return hmac.new(settings.SECRET_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
-
-    def __str__(self) -> str:
-        return f"{self.user} / {self.name or 'app password'} #{self.pk}"
 
 
 class AppConfigValue(models.Model):
@@ -162,6 +162,9 @@ class Conversation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.name or self.token} ({self.token})"
+
     @property
     def is_breakout_room(self) -> bool:
         return self.parent_id is not None
@@ -169,9 +172,6 @@ class Conversation(models.Model):
     @property
     def object_type(self) -> str:
         return "room" if self.parent_id is not None else ""
-
-    def __str__(self) -> str:
-        return f"{self.name or self.token} ({self.token})"
 
 
 class Attendee(models.Model):
@@ -244,13 +244,13 @@ class Attendee(models.Model):
         ]
         indexes = [models.Index(fields=["user", "room"], name="attendee_user_room_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.actor_type}/{self.actor_id} in {self.room_id} ({self.get_participant_type_display()})"
+
     @property
     def is_moderator(self) -> bool:
         """Talk's hasModeratorPermissions(): owners, moderators and guest moderators."""
         return self.participant_type in self.MODERATOR_PERMISSION_TYPES
-
-    def __str__(self) -> str:
-        return f"{self.actor_type}/{self.actor_id} in {self.room_id} ({self.get_participant_type_display()})"
 
 
 class ChatMessage(models.Model):
