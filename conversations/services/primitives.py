@@ -140,3 +140,14 @@ def conversations_create_bulk(*, rooms: Sequence[Conversation]) -> list[Conversa
             for room in rooms:
                 room.token = new_token()
     return []  # pragma: no cover - the loop returns or raises
+
+
+def conversation_tree_lock(*, parent_id: int) -> Conversation:
+    """Lock a parent conversation's row for the rest of the transaction and return it fresh.
+
+    Every read-modify-write of a breakout tree (a parent and its breakout rooms, their
+    attendees) takes this lock first, so concurrent writers of one tree run one after another.
+    Lock order everywhere: the parent row, then breakout rooms, then attendee rows. On SQLite,
+    where SELECT ... FOR UPDATE does not exist, IMMEDIATE transactions serialise writers.
+    """
+    return Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)

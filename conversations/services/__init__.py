@@ -1,0 +1,9 @@
+"""Writes, one function per operation, grouped by subject:
+
+- ``primitives``: bulk building blocks (attendees, system messages, rooms) and the tree lock;
+- ``rooms``: conversations, participants, moderators and their breakout-specific rules;
+- ``chat``: chat messages;
+- ``accounts``: users, groups, app passwords, app config and the demo data.
+
+Import from the submodule that holds a function; this package re-exports nothing.
+"""
