@@ -155,6 +155,9 @@ class Conversation(models.Model):
                 | Q(parent__isnull=False, breakout_room_mode=0, breakout_room_status__in=[0, 2]),
                 name="conversation_breakout_tree_valid",
             ),
+            # One conversation per pair of users: a one-to-one room's name is the sorted pair of
+            # user ids (as in Talk), so concurrent "create" requests cannot make two.
+            models.UniqueConstraint(fields=["name"], condition=Q(type=1), name="conversation_one_to_one_unique_pair"),
             # Only a configured parent may be started.
             models.CheckConstraint(
                 condition=~Q(breakout_room_mode=0, breakout_room_status=1),
