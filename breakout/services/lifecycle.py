@@ -1,0 +1,346 @@
+"""The breakout-room lifecycle: configure, remove, start, stop, broadcast, reorganize, assistance
+and switch (contract sections 1.1-1.9 and 4.1-4.8).
+
+Every function here is one transaction that first locks the parent's row with
+``conversation_tree_lock``. That single lock serialises all writers of one tree, which is what
+keeps the invariants the database cannot express on its own:
+
+- a parent has exactly one set of breakout rooms;
+- every moderator (owner) of a parent is a moderator (owner) in each of its breakout rooms;
+- a breakout room's lobby is on exactly when its parent is stopped;
+- a non-moderator is in at most one breakout room of a parent (also a partial unique constraint).
+
+Validation then runs in the contract's order on the freshly locked row, so a rejected request
+changes nothing. The writes are set-based: the number of queries of each operation does not
+depend on how many attendees or rooms there are.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from breakout.attendee_map import attendee_map_parse, attendee_map_validate
+from conversations.models import Attendee, ChatMessage, Conversation, User
+from conversations.selectors import breakout_rooms_enabled
+from conversations.services.primitives import (
+    Placement,
+    SystemMessage,
+    attendees_add_bulk,
+    attendees_remove_bulk,
+    conversation_tree_lock,
+    conversations_create_bulk,
+    rooms_touch,
+    system_messages_post,
+)
+from project.errors import BadRequest, NotFound, PayloadTooLarge
+
+ROOMS_MINIMUM = 1
+ROOMS_MAXIMUM = 20
+CONFIGURABLE_MODES = (
+    Conversation.BreakoutMode.AUTOMATIC,
+    Conversation.BreakoutMode.MANUAL,
+    Conversation.BreakoutMode.FREE,
+)
+CHAT_MAX_LENGTH = 32000
+# PHP's trim() default set: what Talk strips from both ends of a chat message.
+CHAT_TRIM_CHARACTERS = " \t\n\r\0\x0b"
+
+
+def _breakout_rooms(parent: Conversation) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(parent=parent).order_by("id")
+
+
+def _breakout_rooms_delete(*, parent: Conversation) -> None:
+    """Delete every breakout room of ``parent`` with its attendees and chat, in three statements.
+
+    Django's cascading ``delete()`` would first load every chat message (their ``reply_to``
+    relation forbids its fast path) and split the work into batches, so its query count grows
+    with the size of the rooms. The rows go in dependency order instead: attendees (a fast
+    delete, nothing refers to them), chat messages (replies only point inside the same room, and
+    the whole room's chat goes at once), then the rooms themselves (nothing else refers to them).
+    """
+    Attendee.objects.filter(room__parent=parent).delete()
+    messages = ChatMessage.objects.filter(room__parent=parent)
+    messages._raw_delete(messages.db)
+    rooms = Conversation.objects.filter(parent=parent)
+    rooms._raw_delete(rooms.db)
+
+
+@transaction.atomic
+def breakout_configure(
+    *, actor: User, parent: Conversation, mode: int | None, amount: int | None, attendee_map_raw: str | None
+) -> Conversation:
+    """Create ``amount`` breakout rooms "Room 1".."Room N" for ``parent`` (contract 1.1, 4.1).
+
+    All or nothing (decisions 1 and 2): the checks run on the locked parent before anything is
+    written, so a rejected request leaves the parent unconfigured and two concurrent requests
+    cannot both create rooms (the second sees the first one's mode and gets ``room``). Moderators
+    of the parent join every room with their parent type; students are placed by ``mode``.
+    ``None`` for a parameter means it was missing or not an integer (resp. not a string).
+    """
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    if not breakout_rooms_enabled():
+        raise BadRequest("config")
+    if (
+        parent.breakout_room_mode != Conversation.BreakoutMode.NOT_CONFIGURED
+        or parent.type != Conversation.Type.GROUP
+        or parent.parent_id is not None
+    ):
+        raise BadRequest("room")
+    if mode not in CONFIGURABLE_MODES:
+        raise BadRequest("mode")
+    if amount is None or not ROOMS_MINIMUM <= amount <= ROOMS_MAXIMUM:
+        raise BadRequest("amount")
+    attendee_map = (
+        attendee_map_parse(attendee_map_raw, room_count=amount) if mode == Conversation.BreakoutMode.MANUAL else {}
+    )
+
+    now = timezone.now()
+    # Rooms left behind by a parent that was reset some other way (Talk's "orphan clean-up").
+    _breakout_rooms_delete(parent=parent)
+    rooms = conversations_create_bulk(
+        rooms=[
+            Conversation(
+                type=parent.type,
+                name=f"Room {number}",
+                parent=parent,
+                lobby_state=Conversation.Lobby.NON_MODERATORS,
+                last_activity=now,
+                created_at=now,
+            )
+            for number in range(1, amount + 1)
+        ]
+    )
+    system_messages_post(
+        actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created") for room in rooms], now=now
+    )
+
+    members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
+    moderators = [a for a in members if a.participant_type in Attendee.MODERATOR_TYPES]
+    students = [a for a in members if a.participant_type in Attendee.STUDENT_TYPES]
+    placements = [_placement(attendee, room) for room in rooms for attendee in moderators]
+    if mode == Conversation.BreakoutMode.AUTOMATIC:
+        random.shuffle(students)
+        placements += [_placement(attendee, rooms[index % amount]) for index, attendee in enumerate(students)]
+    elif mode == Conversation.BreakoutMode.MANUAL:
+        placements += [_placement(a, rooms[attendee_map[a.pk]]) for a in students if a.pk in attendee_map]
+    attendees_add_bulk(actor=actor, placements=placements, now=now)
+
+    Conversation.objects.filter(pk=parent.pk).update(breakout_room_mode=mode)
+    parent.breakout_room_mode = mode
+    return parent
+
+
+def _placement(attendee: Attendee, room: Conversation) -> Placement:
+    """``attendee`` of the parent joining ``room`` with their parent type and display name."""
+    return Placement(
+        room=room,
+        user_id=attendee.user_id,
+        actor_id=attendee.actor_id,
+        display_name=attendee.display_name,
+        participant_type=attendee.participant_type,
+    )
+
+
+@transaction.atomic
+def breakout_remove(*, actor: User, parent: Conversation) -> Conversation:
+    """Delete every breakout room of ``parent`` and reset it to mode 0, status 0 (contract 1.2,
+    decision 6). Succeeds on a parent without breakout rooms too."""
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    _breakout_rooms_delete(parent=parent)
+    Conversation.objects.filter(pk=parent.pk).update(
+        breakout_room_mode=Conversation.BreakoutMode.NOT_CONFIGURED,
+        breakout_room_status=Conversation.BreakoutStatus.STOPPED,
+    )
+    parent.breakout_room_mode = Conversation.BreakoutMode.NOT_CONFIGURED
+    parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
+    return parent
+
+
+def _require_configured(parent: Conversation) -> None:
+    if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
+        raise BadRequest("mode")
+
+
+def _lobbies_set(*, actor: User, parent: Conversation, lobby: int, message_key: str, **extra: int) -> None:
+    """Set every breakout room's lobby to ``lobby`` (timer cleared) and post ``message_key`` in
+    exactly the rooms whose lobby changed, so repeating start or stop posts nothing twice."""
+    rooms = _breakout_rooms(parent)
+    changed_ids = list(rooms.exclude(lobby_state=lobby).values_list("pk", flat=True))
+    rooms.update(lobby_state=lobby, lobby_timer=None, **extra)
+    system_messages_post(actor=actor, messages=[SystemMessage(room_id=pk, key=message_key) for pk in changed_ids])
+
+
+@transaction.atomic
+def breakout_start(*, actor: User, parent: Conversation) -> Conversation:
+    """Open every breakout room (lobby 0) and mark the parent started (contract 1.3, 4.2).
+
+    Under the tree lock start and stop run one after the other, so "lobby on exactly when the
+    parent is stopped" holds after any interleaving. Assistance requests are kept.
+    """
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    _require_configured(parent)
+    _lobbies_set(actor=actor, parent=parent, lobby=Conversation.Lobby.NONE, message_key="breakout_rooms_started")
+    Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STARTED)
+    parent.breakout_room_status = Conversation.BreakoutStatus.STARTED
+    return parent
+
+
+@transaction.atomic
+def breakout_stop(*, actor: User, parent: Conversation) -> Conversation:
+    """Close every breakout room (lobby 1), clear assistance requests and mark the parent stopped
+    (contract 1.4, 4.2); same locking argument as ``breakout_start``."""
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    _require_configured(parent)
+    Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STOPPED)
+    parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
+    _lobbies_set(
+        actor=actor,
+        parent=parent,
+        lobby=Conversation.Lobby.NON_MODERATORS,
+        message_key="breakout_rooms_stopped",
+        breakout_room_status=Conversation.BreakoutStatus.STOPPED,
+    )
+    return parent
+
+
+@transaction.atomic
+def breakout_broadcast(*, actor: User, parent: Conversation, message: str | None) -> Conversation:
+    """Post ``message`` (trimmed) as a chat message of ``actor`` into every breakout room, all
+    with one timestamp, in one INSERT: into all rooms or, on any error, into none (decision 11)."""
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    _require_configured(parent)
+    text = message.strip(CHAT_TRIM_CHARACTERS) if isinstance(message, str) else ""
+    if not text:
+        raise BadRequest("message")
+    if len(text) > CHAT_MAX_LENGTH:
+        raise PayloadTooLarge("message")
+    now = timezone.now()
+    room_ids = list(_breakout_rooms(parent).values_list("pk", flat=True))
+    ChatMessage.objects.bulk_create(
+        [
+            ChatMessage(
+                room_id=room_id,
+                actor_type=Attendee.ACTOR_USERS,
+                actor_id=actor.username,
+                actor_display_name=actor.get_display_name(),
+                message_type=ChatMessage.Type.COMMENT,
+                message=text,
+                created_at=now,
+            )
+            for room_id in room_ids
+        ]
+    )
+    rooms_touch(room_ids=room_ids, now=now)
+    return parent
+
+
+@transaction.atomic
+def breakout_reorganize(*, actor: User, parent: Conversation, attendee_map: Mapping[int, int] | str) -> Conversation:
+    """Move the students named in ``attendee_map`` to the room at their index (contract 1.6, 4.6).
+
+    Only attendees whose room changes are touched: one who is already in their target room keeps
+    the very same attendee row (no "remove everyone, re-add", which would drop people from their
+    call). Moderators cannot be moved (``moderator``, nothing changed), which keeps every parent
+    moderator a moderator in each room. ``attendee_map`` may be the raw JSON string or an
+    already decoded map (the CSV import).
+    """
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    if not breakout_rooms_enabled():
+        raise BadRequest("config")
+    _require_configured(parent)
+    rooms = list(_breakout_rooms(parent).select_related("parent"))
+    if isinstance(attendee_map, str) or attendee_map is None:
+        mapping = attendee_map_parse(attendee_map, room_count=len(rooms))
+    else:
+        mapping = attendee_map_validate(attendee_map, room_count=len(rooms))
+
+    selected = list(
+        Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, pk__in=list(mapping)).order_by("id")
+    )
+    current = list(
+        Attendee.objects.filter(
+            room__parent=parent, actor_type=Attendee.ACTOR_USERS, actor_id__in=[a.actor_id for a in selected]
+        ).order_by("id")
+    )
+    # Talk checks the breakout rows; a parent moderator is one in every room anyway, and refusing
+    # them here as well keeps a moderator missing from some room from being made a student.
+    if any(a.participant_type in Attendee.MODERATOR_PERMISSION_TYPES for a in [*selected, *current]):
+        raise BadRequest("moderator")
+
+    target_by_actor = {a.actor_id: rooms[mapping[a.pk]] for a in selected}
+    removals = [a for a in current if a.room_id != target_by_actor[a.actor_id].pk]
+    staying = {a.actor_id for a in current if a.room_id == target_by_actor[a.actor_id].pk}
+    placements = [_placement(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
+    now = timezone.now()
+    # Removals first: the partial unique constraint allows one breakout room per student.
+    attendees_remove_bulk(actor=actor, attendees=removals, now=now)
+    attendees_add_bulk(actor=actor, placements=placements, now=now)
+    return parent
+
+
+def _assistance_set(*, room: Conversation, status: int) -> Conversation:
+    if room.parent_id is None:
+        raise BadRequest("room")
+    # The parent lock orders this after a concurrent stop, which closes the lobby and clears the
+    # flag: without it a request could land on a room that was just stopped.
+    conversation_tree_lock(parent_id=room.parent_id)
+    room = Conversation.objects.select_related("parent").get(pk=room.pk)
+    if room.lobby_state != Conversation.Lobby.NONE:
+        raise BadRequest("room")
+    now = timezone.now()
+    Conversation.objects.filter(pk=room.pk).update(breakout_room_status=status, last_activity=now)
+    room.breakout_room_status = status
+    room.last_activity = now
+    return room
+
+
+@transaction.atomic
+def assistance_request(*, actor: User, room: Conversation) -> Conversation:
+    """Flag the started breakout room ``room`` as asking for assistance (status 2, contract 1.7)."""
+    return _assistance_set(room=room, status=Conversation.BreakoutStatus.ASSISTANCE_REQUESTED)
+
+
+@transaction.atomic
+def assistance_reset(*, actor: User, room: Conversation) -> Conversation:
+    """Withdraw the request for assistance of ``room`` (status 0, contract 1.8)."""
+    return _assistance_set(room=room, status=Conversation.BreakoutStatus.STOPPED)
+
+
+@transaction.atomic
+def breakout_switch(*, actor: User, parent: Conversation, target: str | None) -> Conversation:
+    """Move ``actor`` (a student of a started free-mode parent) into the breakout room ``target``
+    and out of every other one (contract 1.9, 4.7); returns the target room.
+
+    The check-then-act of Talk's switch leaves a user in two rooms when two switches race. Here
+    the parent row is locked first, so switches of one tree run one after another; that costs
+    little because a switch is a handful of short queries. The partial unique constraint on
+    attendees would refuse a second room even without the lock. Switching to the room one is
+    already in changes nothing.
+    """
+    parent = conversation_tree_lock(parent_id=parent.pk)
+    if parent.breakout_room_mode != Conversation.BreakoutMode.FREE:
+        raise BadRequest("mode")
+    if parent.breakout_room_status != Conversation.BreakoutStatus.STARTED:
+        raise BadRequest("status")
+    me = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor).first()
+    if me is None:
+        raise NotFound()
+    if me.is_moderator:
+        raise BadRequest("moderator")
+    rooms = list(_breakout_rooms(parent).select_related("parent"))
+    target_room = next((room for room in rooms if isinstance(target, str) and room.token == target), None)
+    if target_room is None:
+        raise BadRequest("target")
+
+    mine = list(Attendee.objects.filter(room__parent=parent, actor_type=Attendee.ACTOR_USERS, user=actor))
+    now = timezone.now()
+    attendees_remove_bulk(actor=actor, attendees=[a for a in mine if a.room_id != target_room.pk], now=now)
+    if not any(a.room_id == target_room.pk for a in mine):
+        attendees_add_bulk(actor=actor, placements=[_placement(me, target_room)], now=now)
+    return target_room
