@@ -1,10 +1,15 @@
 """HTTP Basic (passwords and app passwords) and cookie sessions, the way Nextcloud accepts them.
 
 Verifying a real password costs a slow hash on purpose. Basic auth sends it on every request,
-so a verified credential is remembered for a short while in a keyed, per-process cache: the
-cache key is an HMAC of the credential (the password itself is never stored) and the entry is
-only honoured while the user's password hash is unchanged, so a password change takes effect
-at once. App passwords are stored as a keyed hash and cost one indexed lookup.
+so a verified password is remembered for ``CREDENTIAL_CACHE_SECONDS`` in a keyed cache: the
+cache key is an HMAC of user id and password (the password itself is never stored) and the
+entry holds an HMAC of the user's password hash, so it is honoured only while that hash is
+unchanged: a password change takes effect at once.
+
+App passwords are stored as a keyed hash: checking one costs no slow hash, and the user and
+the app password are looked up in the same single query. They are never cached, so revoking
+one takes effect at once. ``AppPassword.last_used_at`` is written at most once per
+hour per app password, not on every request.
 """
 
 from __future__ import annotations
@@ -13,49 +18,76 @@ import base64
 import binascii
 import hashlib
 import hmac
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import caches
+from django.db.models import OuterRef, Subquery
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from conversations.models import AppPassword, User
+from conversations.services.accounts import app_password_touch
 from project.errors import PreconditionFailed
 
 CREDENTIAL_CACHE_PREFIX = "verified-credential:"
 
 
+@dataclass(frozen=True)
+class AppPasswordCredential:
+    """``request.auth`` of a request authenticated by an app password."""
+
+    app_password_id: int
+
+
+def _keyed_digest(*parts: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
+
+
 def _credential_cache_key(username: str, password: str) -> str:
-    digest = hmac.new(settings.SECRET_KEY.encode(), f"{username}\x00{password}".encode(), hashlib.sha256).hexdigest()
-    return CREDENTIAL_CACHE_PREFIX + digest
+    return CREDENTIAL_CACHE_PREFIX + _keyed_digest(username, password)
+
+
+def authenticate_credentials(username: str, password: str) -> tuple[User, AppPasswordCredential | None] | None:
+    """The active user behind a user id and a password or app password (with the app password
+    credential when one was used), or None."""
+    if not username or not password:
+        return None
+    app_passwords = AppPassword.objects.filter(user=OuterRef("pk"), token_hash=AppPassword.hash_token(password))
+    user = (
+        User.objects.filter(username=username, is_active=True)
+        .annotate(
+            app_password_id=Subquery(app_passwords.values("pk")[:1]),
+            app_password_last_used_at=Subquery(app_passwords.values("last_used_at")[:1]),
+        )
+        .first()
+    )
+    if user is None:
+        return None
+    if user.app_password_id is not None:
+        app_password_touch(app_password_id=user.app_password_id, last_used_at=user.app_password_last_used_at)
+        return user, AppPasswordCredential(app_password_id=user.app_password_id)
+    cache = caches["default"]
+    cache_key = _credential_cache_key(username, password)
+    password_fingerprint = _keyed_digest(str(user.pk), user.password)
+    if settings.CREDENTIAL_CACHE_SECONDS and cache.get(cache_key) == password_fingerprint:
+        return user, None
+    if not user.check_password(password):
+        return None
+    if settings.CREDENTIAL_CACHE_SECONDS:
+        # check_password may have upgraded the hash: fingerprint the stored one.
+        cache.set(cache_key, _keyed_digest(str(user.pk), user.password), settings.CREDENTIAL_CACHE_SECONDS)
+    return user, None
 
 
 def verify_credentials(username: str, password: str) -> User | None:
     """The active user behind a user id and a password or app password, or None."""
-    if not username or not password:
-        return None
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        return None
-    cache = caches["default"]
-    cache_key = _credential_cache_key(username, password)
-    if settings.CREDENTIAL_CACHE_SECONDS and cache.get(cache_key) == (user.pk, user.password):
-        return user
-    token_hash = AppPassword.hash_token(password)
-    if AppPassword.objects.filter(user=user, token_hash=token_hash).exists():
-        verified = True
-    else:
-        verified = user.check_password(password)
-    if not verified:
-        return None
-    if settings.CREDENTIAL_CACHE_SECONDS:
-        cache.set(cache_key, (user.pk, user.password), settings.CREDENTIAL_CACHE_SECONDS)
-    return user
+    result = authenticate_credentials(username, password)
+    return result[0] if result else None
 
 
 class OCSBasicAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request: Request) -> tuple[User, None] | None:
+    def authenticate(self, request: Request) -> tuple[User, AppPasswordCredential | None] | None:
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded:
@@ -67,10 +99,10 @@ class OCSBasicAuthentication(authentication.BaseAuthentication):
         username, sep, password = decoded.partition(":")
         if not sep:
             raise exceptions.AuthenticationFailed()
-        user = verify_credentials(username, password)
-        if user is None:
+        result = authenticate_credentials(username, password)
+        if result is None:
             raise exceptions.AuthenticationFailed()
-        return user, None
+        return result
 
     def authenticate_header(self, request: Request) -> str | None:
         # No WWW-Authenticate: browsers must not pop up a login dialog for the web client.

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "project.ocs.middleware.OCSMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,7 +96,18 @@ def _database_from_url(url: str) -> dict:
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The default cache is per process (LocMem): the verified-credential cache and the brute-force
+# counters then live in each gunicorn worker. REDIS_URL shares them between all workers.
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 AUTH_PASSWORD_VALIDATORS: list[dict] = []
 PASSWORD_HASHERS = (
@@ -119,6 +131,10 @@ BRUTEFORCE_PROTECTION = env_bool("BRUTEFORCE_PROTECTION", True)
 BRUTEFORCE_MAX_ATTEMPTS = env_int("BRUTEFORCE_MAX_ATTEMPTS", 10, minimum=1)
 BRUTEFORCE_WINDOW_SECONDS = env_int("BRUTEFORCE_WINDOW_SECONDS", 300, minimum=1)
 CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 300, minimum=0)
+# Behind a reverse proxy: take the client address from X-Forwarded-For (right-most entry).
+USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
+# Larger request bodies are refused with 413 before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024, minimum=1024)
 CHAT_MAX_LENGTH = 32000
 
 REST_FRAMEWORK = {
@@ -134,6 +150,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "project.ocs.exceptions.ocs_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "project.ocs.renderers.OCSContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

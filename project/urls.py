@@ -8,6 +8,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from project.ocs.fallback import ocs_not_found
 
+handler400 = "project.ocs.fallback.handler400"
+handler403 = "project.ocs.fallback.handler403"
+handler404 = "project.ocs.fallback.handler404"
+handler500 = "project.ocs.fallback.handler500"
+
 ocs_patterns = [
     path("", include("conversations.urls")),
     path("", include("breakout.urls")),

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -35,6 +35,8 @@ def ocs_exception_handler(exc: Exception, context: dict) -> Response | None:
         return ocs_error_response(403)
     if isinstance(exc, RequestDataTooBig):
         return ocs_error_response(413)
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
+        return ocs_error_response(400)
     if isinstance(exc, drf.Throttled):
         response = ocs_error_response(429)
         if exc.wait:

@@ -1,13 +1,29 @@
-"""The OCS envelope: every response under /ocs/ is wrapped as {"ocs": {"meta", "data"}}."""
+"""The OCS envelope: every response under /ocs/ is wrapped as {"ocs": {"meta", "data"}}.
+
+The status semantics follow Nextcloud's ``V2Response`` and ``V1Response``
+(lib/private/AppFramework/OCS):
+
+- v2 (``/ocs/v2.php/``): the HTTP status is sent as is and repeated in ``meta.statuscode``,
+  except "not logged in": HTTP 401 with ``meta.statuscode`` 997. ``meta.status`` is ``ok`` for
+  2xx, ``meta.message`` is ``OK`` for 2xx and the error text (usually ``""``) otherwise.
+- v1 (``/ocs/v1.php/``): the HTTP status is 200 for everything except 401. ``meta.statuscode``
+  is 100 where v2 would say 200 and the original status otherwise; ``meta.status`` and
+  ``meta.message`` are ``ok``/``OK`` only for statuscode 100, so a v1 "201 Created" reads
+  ``failure`` with statuscode 201, exactly as Nextcloud sends it. v1 meta also carries
+  ``totalitems`` and ``itemsperpage`` as (empty) strings.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.renderers import JSONRenderer
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 
 UNAUTHORISED_STATUSCODE = 997
 V1_OK_STATUSCODE = 100
+OCS_PREFIX = "/ocs/"
 
 
 def php_empty_maps(value: Any) -> Any:
@@ -21,28 +37,34 @@ def php_empty_maps(value: Any) -> Any:
     return value
 
 
+def is_ocs_path(path: str) -> bool:
+    return path.startswith(OCS_PREFIX)
+
+
 def is_ocs_v1(path: str) -> bool:
     return path.startswith("/ocs/v1.php/")
 
 
 def ocs_envelope(data: Any, *, http_status: int, message: str | None, v1: bool) -> tuple[dict, int]:
-    """Build the OCS body and the HTTP status to send on the wire.
-
-    v2: meta.statuscode is the HTTP status, except 401 which carries 997.
-    v1 (Nextcloud's OCS v1 semantics): HTTP 200 for everything but 401, meta.statuscode 100 on
-    success and the error status otherwise.
-    """
-    ok = 200 <= http_status < 300
-    if http_status == 401:
-        statuscode = UNAUTHORISED_STATUSCODE
-    elif v1 and ok:
-        statuscode = V1_OK_STATUSCODE
+    """Build the OCS body and the HTTP status to send on the wire (see the module docstring)."""
+    if v1:
+        if http_status == 401:
+            statuscode, wire_status = UNAUTHORISED_STATUSCODE, 401
+        else:
+            statuscode, wire_status = (V1_OK_STATUSCODE if http_status == 200 else http_status), 200
+        ok = statuscode == V1_OK_STATUSCODE
     else:
-        statuscode = http_status
-    if message is None:
-        message = "OK" if ok else ""
-    wire_status = http_status if (not v1 or http_status == 401) else 200
-    meta = {"status": "ok" if ok else "failure", "statuscode": statuscode, "message": message}
+        statuscode = UNAUTHORISED_STATUSCODE if http_status == 401 else http_status
+        wire_status = http_status
+        ok = 200 <= http_status < 300
+    meta: dict[str, Any] = {
+        "status": "ok" if ok else "failure",
+        "statuscode": statuscode,
+        "message": "OK" if ok else (message or ""),
+    }
+    if v1:
+        meta["totalitems"] = ""
+        meta["itemsperpage"] = ""
     return {"ocs": {"meta": meta, "data": php_empty_maps([] if data is None else data)}}, wire_status
 
 
@@ -58,6 +80,8 @@ class OCSJSONRenderer(JSONRenderer):
         if getattr(response, "ocs_raw", False):
             return super().render(data, accepted_media_type, renderer_context)
         path = request.path if request is not None else ""
+        # The logical status, before v1 folds it into HTTP 200 (read by the brute-force guard).
+        response.ocs_status = response.status_code
         body, wire_status = ocs_envelope(
             data,
             http_status=response.status_code,
@@ -66,3 +90,18 @@ class OCSJSONRenderer(JSONRenderer):
         )
         response.status_code = wire_status
         return super().render(body, accepted_media_type, renderer_context)
+
+
+class OCSContentNegotiation(DefaultContentNegotiation):
+    """Under /ocs/ the answer is always the JSON envelope, whatever ``Accept`` or ``?format=``
+    asks for (the clients in scope ask for JSON; Nextcloud's XML flavour is not offered), so
+    content negotiation never turns into a 404 or 406. Elsewhere DRF's negotiation applies."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        if is_ocs_path(request.path):
+            for renderer in renderers:
+                if isinstance(renderer, OCSJSONRenderer):
+                    return renderer, renderer.media_type
+        return super().select_renderer(request, renderers, format_suffix)

@@ -1,0 +1,101 @@
+"""Guards for every request under /ocs/ that must act before (or around) the view.
+
+- Bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are refused with 413 before anything
+  reads them (DRF's parsers read the raw stream and would not enforce the limit themselves).
+- Brute-force protection (contract decision 13): a client address that produced
+  ``BRUTEFORCE_MAX_ATTEMPTS`` 404 answers within ``BRUTEFORCE_WINDOW_SECONDS`` gets 429 with
+  ``Retry-After`` on every OCS request until the window ends. The counters live in Django's
+  cache (no SQL): the default LocMem cache counts per worker process, ``REDIS_URL`` shares the
+  counters between all workers.
+- An unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpRequest, HttpResponse
+
+from project.ocs.fallback import ocs_error_json
+from project.ocs.renderers import is_ocs_path
+
+logger = logging.getLogger(__name__)
+
+BRUTEFORCE_COUNT_PREFIX = "ocs-bruteforce-count:"
+BRUTEFORCE_START_PREFIX = "ocs-bruteforce-start:"
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP address. Behind a reverse proxy (``USE_X_FORWARDED_FOR=1``) it is the
+    right-most ``X-Forwarded-For`` entry, the one the trusted proxy itself appended."""
+    if settings.USE_X_FORWARDED_FOR:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if forwarded:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class BruteForceGuard:
+    """Counts 404s per client address in a fixed window that starts with the first one."""
+
+    def __init__(self, address: str) -> None:
+        self.count_key = BRUTEFORCE_COUNT_PREFIX + address
+        self.start_key = BRUTEFORCE_START_PREFIX + address
+        self.cache = caches["default"]
+
+    def retry_after(self) -> int | None:
+        """Seconds until this client may try again, or None when it is not blocked."""
+        values = self.cache.get_many([self.count_key, self.start_key])
+        if values.get(self.count_key, 0) < settings.BRUTEFORCE_MAX_ATTEMPTS:
+            return None
+        started = values.get(self.start_key, time.time())
+        return max(1, int(started + settings.BRUTEFORCE_WINDOW_SECONDS - time.time()) + 1)
+
+    def record_failure(self) -> None:
+        window = settings.BRUTEFORCE_WINDOW_SECONDS
+        self.cache.add(self.start_key, time.time(), window)
+        self.cache.add(self.count_key, 0, window)
+        try:
+            self.cache.incr(self.count_key)
+        except ValueError:  # the entry expired between add() and incr()
+            self.cache.set(self.count_key, 1, window)
+
+
+class OCSMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_ocs_path(request.path):
+            return self.get_response(request)
+        guard = BruteForceGuard(client_address(request)) if settings.BRUTEFORCE_PROTECTION else None
+        if guard is not None:
+            retry_after = guard.retry_after()
+            if retry_after is not None:
+                response = ocs_error_json(request, 429, message="Too many requests")
+                response["Retry-After"] = str(retry_after)
+                return response
+        if self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            return ocs_error_json(request, 413, message="Request body too large")
+        response = self.get_response(request)
+        if guard is not None and getattr(response, "ocs_status", response.status_code) == 404:
+            guard.record_failure()
+        return response
+
+    @staticmethod
+    def _declared_length(request: HttpRequest) -> int:
+        try:
+            return int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return 0
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_ocs_path(request.path):
+            return None
+        logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
+        return ocs_error_json(request, 500, message="Internal Server Error")
