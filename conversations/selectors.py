@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from conversations.models import AppConfigValue, Attendee, ChatMessage, Conversation, User
-from conversations.serializers import room_payload
+from conversations.serializers import participant_payload, room_payload
 from project.errors import NotFound
 
 
@@ -129,3 +133,37 @@ def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list
     payloads = room_payloads_for_user(user=user, rooms=Q(room=parent) | Q(room__parent=parent))
     rooms = [p for p in payloads if p["id"] != parent.pk]
     return rooms + [p for p in payloads if p["id"] == parent.pk]
+
+
+def talk_config_hash() -> str:
+    """Talk's ``X-Nextcloud-Talk-Hash``: a sha1 over the config values clients cache (including
+    the ``breakout_rooms`` switch), so that clients refetch the capabilities when it changes."""
+    values = {"breakout_rooms": app_config_get("breakout_rooms"), "chat_max_length": settings.CHAT_MAX_LENGTH}
+    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def participant_payloads_for_room(*, room: Conversation, include_status: bool = False) -> list[dict[str, Any]]:
+    """The participants of ``room`` in ascending attendee id order, in one query."""
+    attendees = Attendee.objects.filter(room=room).order_by("id")
+    return [participant_payload(attendee, room=room, include_status=include_status) for attendee in attendees]
+
+
+def chat_messages_for_room(
+    *, room: Conversation, look_into_future: bool, limit: int, last_known_message_id: int = 0
+) -> list[ChatMessage]:
+    """One page of a room's chat in one query, expired messages left out.
+
+    History (``look_into_future`` false): the ``limit`` newest messages older than
+    ``last_known_message_id`` (all when it is 0), newest first. Future: the ``limit`` oldest
+    messages newer than ``last_known_message_id``, ascending.
+    """
+    queryset = (
+        ChatMessage.objects.filter(room=room)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .select_related("reply_to")
+    )
+    if look_into_future:
+        return list(queryset.filter(pk__gt=last_known_message_id).order_by("id")[:limit])
+    if last_known_message_id > 0:
+        queryset = queryset.filter(pk__lt=last_known_message_id)
+    return list(queryset.order_by("-id")[:limit])

@@ -1,15 +1,42 @@
-"""v4 room, participant and chat endpoints."""
+"""v4 room, participant and chat endpoints. Each view: find the room and check access, read the
+parameters, call one service, serialize."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpResponse
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations.models import Attendee
-from conversations.selectors import attendee_get_for_user, room_payload_for_user, room_payloads_for_user
-from conversations.serializers import is_held_in_lobby
-from project.errors import Forbidden, PreconditionFailed
+from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.selectors import (
+    attendee_get_for_user,
+    chat_messages_for_room,
+    participant_payloads_for_room,
+    room_payload_for_user,
+    room_payloads_for_user,
+    talk_config_hash,
+)
+from conversations.serializers import is_held_in_lobby, message_payload
+from conversations.services import chat, rooms
+from project.errors import BadRequest, Forbidden, PreconditionFailed
 from project.ocs.views import OCSView
+
+CHAT_LIMIT_DEFAULT = 100
+CHAT_LIMIT_MAX = 200
+
+
+def _message_with_parent(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
+    """A chat message for the caller; a reply carries the message it answers as ``parent``."""
+    token = attendee.room.token
+    payload = message_payload(message, room_token=token, viewer_actor_id=attendee.actor_id)
+    if message.reply_to is not None:
+        payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=attendee.actor_id)
+    return payload
 
 
 class RoomView(OCSView):
@@ -23,13 +50,204 @@ class RoomView(OCSView):
             raise PreconditionFailed()
         return attendee
 
+    def room_response(self, room: Conversation, *, status: int = 200) -> Response:
+        return Response(room_payload_for_user(user=self.request.user, room=room), status=status)
+
 
 class RoomListView(OCSView):
     def get(self, request: Request) -> Response:
-        return Response(room_payloads_for_user(user=request.user))
+        """The caller's conversations by ascending id; ``modifiedSince`` keeps those whose last
+        activity is at or after that unix time."""
+        request_time = int(timezone.now().timestamp())
+        modified_since = self.params.int("modifiedSince", default=0)
+        rooms = None
+        if modified_since > 0:
+            rooms = Q(room__last_activity__gte=datetime.fromtimestamp(modified_since, tz=UTC))
+        response = Response(room_payloads_for_user(user=request.user, rooms=rooms))
+        response["X-Nextcloud-Talk-Hash"] = talk_config_hash()
+        response["X-Nextcloud-Talk-Modified-Before"] = str(request_time)
+        return response
+
+    def post(self, request: Request) -> Response:
+        room_type = self.params.int("roomType", error="type")
+        object_type = self.params.str("objectType", error="object", default="")
+        if room_type == Conversation.Type.ONE_TO_ONE:
+            room, created = rooms.conversation_create_one_to_one(
+                actor=request.user, invite=self.params.str("invite", default="")
+            )
+            status = 201 if created else 200
+        elif object_type:
+            if room_type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
+                raise BadRequest("type")
+            room = rooms.breakout_room_create_extra(
+                actor=request.user,
+                parent_token=self.params.str("objectId", error="room", default=""),
+                name=self.params.str("roomName", error="name", default=""),
+                object_type=object_type,
+            )
+            status = 201
+        else:
+            room = rooms.conversation_create(
+                actor=request.user,
+                room_type=room_type,
+                name=self.params.str("roomName", error="name", default=""),
+                invite=self.params.str("invite", error="invite", default=""),
+                source=self.params.str("source", error="source", default="users"),
+            )
+            status = 201
+        return Response(room_payload_for_user(user=request.user, room=room), status=status)
 
 
 class RoomDetailView(RoomView):
     def get(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token)
-        return Response(room_payload_for_user(user=request.user, room=attendee.room))
+        return self.room_response(attendee.room)
+
+    def put(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        name = self.params.str("roomName", error="name")
+        rooms.conversation_rename(actor=request.user, room=attendee.room, name=name)
+        return Response(None)
+
+    def delete(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        rooms.conversation_delete(actor=request.user, room=attendee.room)
+        return Response(None)
+
+
+class RoomDescriptionView(RoomView):
+    def put(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        description = self.params.str("description", default="")
+        rooms.conversation_description_set(actor=request.user, room=attendee.room, description=description)
+        return Response(None)
+
+
+class ParticipantsView(RoomView):
+    def get(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, lobby_rule=True)
+        include_status = self.params.bool("includeStatus", default=False)
+        return Response(participant_payloads_for_room(room=attendee.room, include_status=include_status))
+
+    def post(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        new_participant = self.params.str("newParticipant", error="new-participant")
+        source = self.params.str("source", default="users")
+        rooms.participants_add(actor=request.user, room=attendee.room, new_participant=new_participant, source=source)
+        return Response(None)
+
+
+class AttendeesView(RoomView):
+    def delete(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        attendee_id = self.params.int("attendeeId")
+        rooms.attendee_remove(actor=request.user, room=attendee.room, attendee_id=attendee_id)
+        return Response(None)
+
+
+class ParticipantSelfView(RoomView):
+    def delete(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token)
+        rooms.participant_leave(actor=request.user, room=attendee.room)
+        return Response(None)
+
+
+class ModeratorsView(RoomView):
+    def post(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        attendee_id = self.params.int("attendeeId")
+        rooms.attendee_promote(actor=request.user, room=attendee.room, attendee_id=attendee_id)
+        return Response(None)
+
+    def delete(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        attendee_id = self.params.int("attendeeId")
+        rooms.attendee_demote(actor=request.user, room=attendee.room, attendee_id=attendee_id)
+        return Response(None)
+
+
+class LobbyView(RoomView):
+    def put(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        state = self.params.int("state")
+        timer = self.params.int("timer", default=None)
+        room = rooms.conversation_lobby_set(actor=request.user, room=attendee.room, state=state, timer=timer)
+        return self.room_response(room)
+
+
+class ListableView(RoomView):
+    def put(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        scope = self.params.int("scope")
+        room = rooms.conversation_listable_set(actor=request.user, room=attendee.room, scope=scope)
+        return self.room_response(room)
+
+
+class PublicView(RoomView):
+    def post(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        room = rooms.conversation_public_set(actor=request.user, room=attendee.room, public=True)
+        return self.room_response(room)
+
+    def delete(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        room = rooms.conversation_public_set(actor=request.user, room=attendee.room, public=False)
+        return self.room_response(room)
+
+
+class PasswordView(RoomView):
+    def put(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        password = self.params.str("password", default="")
+        rooms.conversation_password_set(actor=request.user, room=attendee.room, password=password)
+        return Response(None)
+
+
+class MessageExpirationView(RoomView):
+    def post(self, request: Request, token: str) -> Response:
+        attendee = self.get_attendee(token, moderator=True)
+        seconds = self.params.int("seconds")
+        rooms.conversation_message_expiration_set(actor=request.user, room=attendee.room, seconds=seconds)
+        return Response(None)
+
+
+class ChatView(RoomView):
+    def post(self, request: Request, token: str) -> Response:
+        """Post a chat message: 201 with the message. ``actorDisplayName`` only names guests in
+        Talk; logged-in users always post under their attendee display name."""
+        attendee = self.get_attendee(token, lobby_rule=True)
+        message = chat.chat_message_post(
+            attendee=attendee,
+            message=self.params.str("message"),
+            reply_to=self.params.int("replyTo", default=0),
+            reference_id=self.params.str("referenceId", default=""),
+        )
+        return Response(_message_with_parent(message, attendee=attendee), status=201)
+
+    def get(self, request: Request, token: str) -> HttpResponse | Response:
+        """A page of the chat. ``lookIntoFuture=0``: the newest ``limit`` messages (older than
+        ``lastKnownMessageId`` when given), newest first. ``lookIntoFuture=1``: the messages after
+        ``lastKnownMessageId``, ascending, or HTTP 304 without a body when there are none. Unlike
+        Talk this never long-polls: it answers at once (clients simply poll again)."""
+        attendee = self.get_attendee(token, lobby_rule=True)
+        look_into_future = self.params.int("lookIntoFuture", default=0)
+        if look_into_future not in (0, 1):
+            raise BadRequest("lookIntoFuture")
+        limit = self.params.int("limit", default=CHAT_LIMIT_DEFAULT)
+        if limit < 1:
+            raise BadRequest("limit")
+        last_known = self.params.int("lastKnownMessageId", default=0)
+        messages = chat_messages_for_room(
+            room=attendee.room,
+            look_into_future=bool(look_into_future),
+            limit=min(limit, CHAT_LIMIT_MAX),
+            last_known_message_id=last_known,
+        )
+        if look_into_future and not messages:
+            return HttpResponse(status=304)
+        if look_into_future:
+            chat.chat_read_marker_advance(attendee=attendee, message_id=messages[-1].pk)
+        response = Response([_message_with_parent(message, attendee=attendee) for message in messages])
+        if messages:
+            response["X-Chat-Last-Given"] = str(messages[-1].pk)
+        return response

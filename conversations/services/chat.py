@@ -1,0 +1,76 @@
+"""Chat writes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.serializers import PERMISSION_CHAT, effective_permissions
+from project.errors import BadRequest, Forbidden, PayloadTooLarge
+
+# PHP's trim(): space, tab, newline, carriage return, NUL and vertical tab.
+TRIM_CHARACTERS = " \t\n\r\0\x0b"
+REFERENCE_ID_MAX_LENGTH = 64
+
+
+def chat_message_text_validate(message: str) -> str:
+    """The message as it is stored: trimmed, not empty (400 ``message``) and at most
+    ``CHAT_MAX_LENGTH`` code points (413 ``message``), as the contract counts them."""
+    text = message.strip(TRIM_CHARACTERS)
+    if not text:
+        raise BadRequest("message")
+    if len(text) > settings.CHAT_MAX_LENGTH:
+        raise PayloadTooLarge("message")
+    return text
+
+
+@transaction.atomic
+def chat_message_post(
+    *,
+    attendee: Attendee,
+    message: str,
+    reply_to: int = 0,
+    reference_id: str = "",
+) -> ChatMessage:
+    """Post a comment as ``attendee`` into its room. Read-only rooms and attendees without the chat
+    permission get 403. Bumps the room's last activity and the poster's read marker."""
+    room: Conversation = attendee.room
+    if room.read_only or not effective_permissions(attendee, room) & PERMISSION_CHAT:
+        raise Forbidden()
+    text = chat_message_text_validate(message)
+    if len(reference_id) > REFERENCE_ID_MAX_LENGTH:
+        raise BadRequest("referenceId")
+    parent = None
+    if reply_to:
+        parent = ChatMessage.objects.filter(room=room, pk=reply_to, message_type=ChatMessage.Type.COMMENT).first()
+        if parent is None:
+            raise BadRequest("replyTo")
+    now = timezone.now()
+    expires_at = now + timedelta(seconds=room.message_expiration) if room.message_expiration else None
+    created = ChatMessage.objects.create(
+        room=room,
+        actor_type=attendee.actor_type,
+        actor_id=attendee.actor_id,
+        actor_display_name=attendee.display_name,
+        message_type=ChatMessage.Type.COMMENT,
+        message=text,
+        reference_id=reference_id,
+        reply_to=parent,
+        created_at=now,
+        expires_at=expires_at,
+    )
+    Conversation.objects.filter(pk=room.pk).update(last_activity=now)
+    Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
+    return created
+
+
+@transaction.atomic
+def chat_read_marker_advance(*, attendee: Attendee, message_id: int) -> None:
+    """Move the attendee's read marker forward to ``message_id`` (never backwards)."""
+    Attendee.objects.filter(pk=attendee.pk, last_read_message__lt=message_id).update(last_read_message=message_id)
