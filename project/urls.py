@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from project import views
 from project.ocs.fallback import ocs_not_found
 
 handler400 = "project.ocs.fallback.handler400"
@@ -14,6 +15,9 @@ handler404 = "project.ocs.fallback.handler404"
 handler500 = "project.ocs.fallback.handler500"
 
 ocs_patterns = [
+    path("cloud/capabilities", views.CapabilitiesView.as_view(), name="cloud-capabilities"),
+    path("cloud/user", views.CloudUserView.as_view(), name="cloud-user"),
+    path("core/getapppassword", views.AppPasswordView.as_view(), name="core-getapppassword"),
     path("", include("conversations.urls")),
     path("", include("breakout.urls")),
     re_path(r"^.*$", ocs_not_found),

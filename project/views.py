@@ -1,0 +1,141 @@
+"""Server-level OCS endpoints: capabilities, the current user and app passwords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from conversations.selectors import breakout_rooms_enabled
+from conversations.services.accounts import app_password_create
+from project.authentication import AppPasswordCredential
+from project.errors import Forbidden
+from project.ocs.views import OCSView
+
+# The Nextcloud server version whose OCS API this service follows; clients gate features on it.
+NEXTCLOUD_VERSION = {"major": 30, "minor": 0, "micro": 0, "string": "30.0.0", "edition": "", "extendedSupport": False}
+
+# Talk feature flags of what this service really implements (Talk's lib/Capabilities.php lists more).
+TALK_FEATURES = [
+    "conversation-v4",
+    "chat-v2",
+    "empty-group-room",
+    "multi-room-users",
+    "last-room-activity",
+    "system-messages",
+    "invite-groups-and-mails",
+    "locked-one-to-one-rooms",
+    "listable-rooms",
+    "webinary-lobby",
+    "room-description",
+    "breakout-rooms-v1",
+    "message-expiration",
+]
+TALK_LOCAL_CONFIGS = {
+    "attachments": ["allowed", "folder"],
+    "call": ["predefined-backgrounds", "can-upload-background", "start-without-media", "blur-virtual-background"],
+    "chat": ["read-privacy", "has-translation-providers", "typing-privacy", "summary-threshold"],
+    "conversations": ["can-create"],
+    "federation": ["enabled", "incoming-enabled", "outgoing-enabled", "only-trusted-servers"],
+    "previews": ["max-gif-size"],
+    "signaling": ["session-ping-limit", "hello-v2-token-key"],
+}
+
+
+def talk_capabilities(*, logged_in: bool) -> dict[str, Any]:
+    """The ``spreed`` capabilities in the shape of Talk's ``Capabilities::getCapabilities()``:
+    calls, recording, SIP and federation are not offered by this service, so they read false."""
+    return {
+        "features": list(TALK_FEATURES),
+        "features-local": ["listable-rooms"],
+        "config": {
+            "attachments": {"allowed": False},
+            "call": {
+                "enabled": False,
+                "breakout-rooms": breakout_rooms_enabled(),
+                "recording": False,
+                "recording-consent": 0,
+                "supported-reactions": [],
+                "predefined-backgrounds": [],
+                "can-upload-background": False,
+                "sip-enabled": False,
+                "sip-dialout-enabled": False,
+                "can-enable-sip": False,
+                "start-without-media": False,
+                "max-duration": 0,
+                "blur-virtual-background": False,
+            },
+            "chat": {
+                "max-length": settings.CHAT_MAX_LENGTH,
+                "read-privacy": 0,
+                "has-translation-providers": False,
+                "typing-privacy": 0,
+                "summary-threshold": 100,
+            },
+            "conversations": {"can-create": logged_in},
+            "federation": {
+                "enabled": False,
+                "incoming-enabled": False,
+                "outgoing-enabled": False,
+                "only-trusted-servers": True,
+            },
+            "previews": {"max-gif-size": 3145728},
+            "signaling": {"session-ping-limit": 200},
+        },
+        "config-local": TALK_LOCAL_CONFIGS,
+        "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+    }
+
+
+class CapabilitiesView(OCSView):
+    """``GET /cloud/capabilities``: public, like Nextcloud's (logged-in users see ``can-create``)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="cloud_capabilities", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        logged_in = bool(request.user and request.user.is_authenticated)
+        return Response(
+            {
+                "version": NEXTCLOUD_VERSION,
+                "capabilities": {"core": {"pollinterval": 60}, "spreed": talk_capabilities(logged_in=logged_in)},
+            }
+        )
+
+
+class CloudUserView(OCSView):
+    """``GET /cloud/user``: the current user, with the keys of Nextcloud's user data that apply."""
+
+    @extend_schema(operation_id="cloud_user", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response(
+            {
+                "id": user.username,
+                "enabled": user.is_active,
+                "lastLogin": int(user.last_login.timestamp() * 1000) if user.last_login else 0,
+                "backend": "Database",
+                "email": user.email or None,
+                "displayname": user.get_display_name(),
+                "display-name": user.get_display_name(),
+                "groups": sorted(user.groups.values_list("name", flat=True)),
+                "language": "en",
+                "locale": "",
+            }
+        )
+
+
+class AppPasswordView(OCSView):
+    """``GET /core/getapppassword``: exchange a password login for an app password. A request
+    that is itself authenticated by an app password is refused with 403, as in Nextcloud."""
+
+    @extend_schema(operation_id="core_getapppassword", responses={200: dict})
+    def get(self, request: Request) -> Response:
+        if isinstance(request.auth, AppPasswordCredential):
+            raise Forbidden()
+        _, token = app_password_create(user=request.user, name=request.META.get("HTTP_USER_AGENT", "")[:255])
+        return Response({"apppassword": token})
