@@ -45,7 +45,9 @@ def configured(room: Conversation, owner: User) -> Callable[..., list[Conversati
 
     def make(mode: int = 1, amount: int = 2, attendee_map: str = "[]", parent: Conversation | None = None) -> list:
         target = parent or room
-        lifecycle.breakout_configure(actor=owner, parent=target, mode=mode, amount=amount, attendee_map_raw=attendee_map)
+        lifecycle.breakout_configure(
+            actor=owner, parent=target, mode=mode, amount=amount, attendee_map_raw=attendee_map
+        )
         return breakout_rooms(target)
 
     return make

@@ -35,7 +35,7 @@ def test_attendee_map_parse_accepts_valid_maps(raw: str, expected: dict[int, int
         "true",
         '{"1": {"2": 0}}',
         '{"1": [0]}',
-        '[[0]]',
+        "[[0]]",
         '{"1": null}',
         '{"1": 1.0}',
         '{"1": 1.5}',
