@@ -1,0 +1,379 @@
+"""The Django admin for users, app passwords, conversations, attendees, chat and app config.
+
+Lifecycle state (breakout mode and status, a breakout room's lobby, a room's parent, who sits in
+which room) is read-only here: it changes only through the services, which keep the tree's
+invariants under the tree lock. The breakout actions and the overview live in
+``breakout/admin.py`` (``conversations`` never imports ``breakout``). Every changelist costs a
+fixed number of queries: related rows come through ``list_select_related`` and counts through
+correlated subqueries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from conversations.models import AppConfigValue, AppPassword, Attendee, ChatMessage, Conversation, User
+from conversations.services.maintenance import app_passwords_revoke
+
+
+def admin_link(obj: Any, label: str | None = None) -> str:
+    """A link to the admin change page of ``obj`` ("-" for None)."""
+    if obj is None:
+        return "-"
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label if label is not None else str(obj))
+
+
+def changelist_link(model: type, label: str, **filters: Any) -> str:
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return format_html('<a href="{}?{}">{}</a>', url, query, label)
+
+
+def count_of(queryset: QuerySet, field: str) -> Coalesce:
+    """A correlated COUNT(*) of ``queryset`` rows whose ``field`` is the outer row (0 when none)."""
+    counted = (
+        queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(count=Count("pk")).values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+# --- users and app passwords -------------------------------------------------------------------
+
+
+class AppPasswordInline(admin.TabularInline):
+    """A user's app passwords: listed, and revoked by ticking "delete" (through the service).
+    New ones are made by the login flow, the only place that can show the token once."""
+
+    model = AppPassword
+    extra = 0
+    fields = ("name", "created_at", "last_used_at")
+    readonly_fields = fields
+    can_delete = True
+    verbose_name_plural = "app passwords (tick delete to revoke)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "display_name", "email", "is_staff", "is_active", "app_password_count", "last_login")
+    search_fields = ("username", "display_name", "email")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets[:1],
+        ("Talk", {"fields": ("display_name",)}),
+        *DjangoUserAdmin.fieldsets[1:],
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),)
+    inlines = (AppPasswordInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).annotate(app_password_total=count_of(AppPassword.objects, "user"))
+
+    @admin.display(description="app passwords", ordering="app_password_total")
+    def app_password_count(self, obj: User) -> str:
+        return changelist_link(AppPassword, str(obj.app_password_total), user__id__exact=obj.pk)
+
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
+        if formset.model is not AppPassword:
+            super().save_formset(request, form, formset, change)
+            return
+        # commit=False collects the ticked rows in deleted_objects without deleting them.
+        formset.save(commit=False)
+        revoked = app_passwords_revoke(app_password_ids=[password.pk for password in formset.deleted_objects])
+        if revoked:
+            messages.success(request, f"Revoked {revoked} app password(s).")
+
+
+@admin.register(AppPassword)
+class AppPasswordAdmin(admin.ModelAdmin):
+    list_display = ("id", "user_link", "name", "created_at", "last_used_at")
+    list_select_related = ("user",)
+    list_filter = (("last_used_at", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("user__username", "name")
+    fields = ("user", "name", "created_at", "last_used_at")
+    readonly_fields = fields
+    actions = ("revoke_selected",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="user", ordering="user__username")
+    def user_link(self, obj: AppPassword) -> str:
+        return admin_link(obj.user)
+
+    @admin.action(description="Revoke selected app passwords", permissions=["delete"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[AppPassword]) -> None:
+        revoked = app_passwords_revoke(app_password_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Revoked {revoked} app password(s).", messages.SUCCESS)
+
+    def delete_model(self, request: HttpRequest, obj: AppPassword) -> None:
+        app_passwords_revoke(app_password_ids=[obj.pk])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AppPassword]) -> None:
+        app_passwords_revoke(app_password_ids=queryset.values_list("pk", flat=True))
+
+
+# --- conversations ----------------------------------------------------------------------------
+
+
+class ConversationKindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("parent", "parent with breakout rooms configured"),
+            ("breakout", "breakout room"),
+            ("plain", "conversation without breakout rooms"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> QuerySet[Conversation]:
+        if self.value() == "parent":
+            return queryset.filter(parent__isnull=True).exclude(breakout_room_mode=0)
+        if self.value() == "breakout":
+            return queryset.filter(parent__isnull=False)
+        if self.value() == "plain":
+            return queryset.filter(parent__isnull=True, breakout_room_mode=0)
+        return queryset
+
+
+class BreakoutRoomInline(admin.TabularInline):
+    """The breakout rooms of a parent, read-only: rooms come and go with configure/remove."""
+
+    model = Conversation
+    fk_name = "parent"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name = "breakout room"
+    verbose_name_plural = "breakout rooms (by ascending id: room numbers of attendee maps)"
+    fields = ("token", "name", "lobby_state", "breakout_room_status", "attendees_link")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return super().get_queryset(request).annotate(attendee_total=count_of(Attendee.objects, "room")).order_by("id")
+
+    @admin.display(description="attendees")
+    def attendees_link(self, obj: Conversation) -> str:
+        return changelist_link(Attendee, str(obj.attendee_total), room__id__exact=obj.pk)
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "token",
+        "name",
+        "type",
+        "parent_link",
+        "breakout_room_mode",
+        "breakout_room_status",
+        "lobby_state",
+        "rooms_link",
+        "attendees_link",
+        "last_activity",
+    )
+    list_display_links = ("id", "token")
+    list_select_related = ("parent",)
+    list_filter = (ConversationKindFilter, "type", "breakout_room_mode", "breakout_room_status", "lobby_state")
+    search_fields = ("=token", "name", "parent__token", "attendees__actor_id", "attendees__display_name")
+    show_full_result_count = False
+    inlines = (BreakoutRoomInline,)
+    fieldsets = (
+        (None, {"fields": ("token", "type", "name", "description", "parent_link", "attendees_link")}),
+        ("Breakout rooms", {"fields": ("breakout_room_mode", "breakout_room_status", "rooms_link")}),
+        (
+            "Settings",
+            {
+                "fields": (
+                    "lobby_state",
+                    "lobby_timer",
+                    "read_only",
+                    "listable",
+                    "message_expiration",
+                    "default_permissions",
+                    "call_permissions",
+                    "sip_enabled",
+                    "recording_consent",
+                    "mention_permissions",
+                )
+            },
+        ),
+        ("Activity", {"fields": ("call_flag", "active_since", "last_activity", "created_at")}),
+    )
+    # Lifecycle-only: only configure/remove/start/stop/assistance may change these.
+    lifecycle_fields = ("breakout_room_mode", "breakout_room_status", "parent_link", "rooms_link", "attendees_link")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
+        # Conversations are deleted through the API (DELETE /v4/room/{token}), which applies the
+        # tree rules; breakout rooms go with the "remove breakout rooms" action.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                attendee_total=count_of(Attendee.objects, "room"),
+                room_total=count_of(Conversation.objects, "parent"),
+            )
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Conversation | None = None) -> tuple[str, ...]:
+        fields = self.lifecycle_fields
+        if obj is not None:
+            # A token is the room's address for every client; a type change would break the
+            # tree rules (a parent must be a group conversation).
+            fields = (*fields, "token", "type")
+            if obj.parent_id is not None:
+                # A breakout room's lobby is on exactly when its parent is stopped.
+                fields = (*fields, "lobby_state", "lobby_timer")
+        return fields
+
+    def get_inlines(self, request: HttpRequest, obj: Conversation | None) -> tuple[type, ...]:
+        return self.inlines if obj is not None and obj.parent_id is None else ()
+
+    @admin.display(description="parent", ordering="parent__token")
+    def parent_link(self, obj: Conversation) -> str:
+        return admin_link(obj.parent, obj.parent.token) if obj.parent_id else "-"
+
+    @admin.display(description="breakout rooms", ordering="room_total")
+    def rooms_link(self, obj: Conversation) -> str:
+        total = getattr(obj, "room_total", None)
+        if obj.parent_id is not None or not total:
+            return "-"
+        return changelist_link(Conversation, str(total), parent__id__exact=obj.pk)
+
+    @admin.display(description="attendees", ordering="attendee_total")
+    def attendees_link(self, obj: Conversation) -> str:
+        return changelist_link(Attendee, str(getattr(obj, "attendee_total", "?")), room__id__exact=obj.pk)
+
+
+# --- attendees, chat, app config --------------------------------------------------------------
+
+
+@admin.register(Attendee)
+class AttendeeAdmin(admin.ModelAdmin):
+    """Attendees are listed and inspected here; joining, leaving, moving between breakout rooms
+    and promotion have side effects in the whole tree, so they happen through the API."""
+
+    list_display = (
+        "id",
+        "room_link",
+        "actor_type",
+        "actor_id",
+        "user_link",
+        "display_name",
+        "participant_type",
+        "breakout_parent_link",
+        "created_at",
+    )
+    list_select_related = ("room", "user", "breakout_parent")
+    list_filter = ("participant_type", "actor_type", ("breakout_parent", admin.EmptyFieldListFilter))
+    search_fields = ("actor_id", "display_name", "=room__token", "room__name", "user__username")
+    show_full_result_count = False
+    fields = (
+        "room_link",
+        "breakout_parent_link",
+        "actor_type",
+        "actor_id",
+        "user_link",
+        "participant_type",
+        "display_name",
+        "permissions",
+        "notification_level",
+        "notification_calls",
+        "favorite",
+        "archived",
+        "last_read_message",
+        "assistance_requested_at",
+        "created_at",
+    )
+    readonly_fields = (
+        "room_link",
+        "breakout_parent_link",
+        "actor_type",
+        "actor_id",
+        "user_link",
+        "participant_type",
+        "permissions",
+        "last_read_message",
+        "assistance_requested_at",
+        "created_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="room", ordering="room__token")
+    def room_link(self, obj: Attendee) -> str:
+        return admin_link(obj.room, str(obj.room))
+
+    @admin.display(description="user", ordering="user__username")
+    def user_link(self, obj: Attendee) -> str:
+        return admin_link(obj.user)
+
+    @admin.display(description="breakout parent", ordering="breakout_parent__token")
+    def breakout_parent_link(self, obj: Attendee) -> str:
+        return admin_link(obj.breakout_parent, obj.breakout_parent.token) if obj.breakout_parent_id else "-"
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    """Chat is history: read-only."""
+
+    list_display = ("id", "room_link", "actor_id", "message_type", "system_message", "short_message", "created_at")
+    list_select_related = ("room",)
+    list_filter = ("message_type", "system_message")
+    search_fields = ("=room__token", "actor_id", "message")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="room", ordering="room__token")
+    def room_link(self, obj: ChatMessage) -> str:
+        return admin_link(obj.room, obj.room.token)
+
+    @admin.display(description="message")
+    def short_message(self, obj: ChatMessage) -> str:
+        return obj.message if len(obj.message) <= 80 else f"{obj.message[:79]}…"
+
+
+@admin.register(AppConfigValue)
+class AppConfigValueAdmin(admin.ModelAdmin):
+    """Talk's ``spreed`` app config, e.g. ``breakout_rooms`` = ``yes``/``no``; read on every use."""
+
+    list_display = ("key", "value", "updated_at")
+    search_fields = ("key", "value")
