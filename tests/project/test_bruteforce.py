@@ -1,0 +1,134 @@
+"""Repeated 404s from one client address are refused with 429 (contract decision 13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from conversations.models import Conversation, User
+from tests.conftest import V4
+
+
+@pytest.fixture
+def protection(settings: Any) -> Any:
+    cache.clear()
+    settings.BRUTEFORCE_PROTECTION = True
+    settings.BRUTEFORCE_MAX_ATTEMPTS = 3
+    settings.BRUTEFORCE_WINDOW_SECONDS = 60
+    yield settings
+    cache.clear()
+
+
+def probe(client: APIClient, n: int, address: str = "10.0.0.1") -> list[int]:
+    return [client.get(f"{V4}/room/unknown{i:04d}", REMOTE_ADDR=address).status_code for i in range(n)]
+
+
+def test_the_404_after_the_limit_is_refused_with_429_and_retry_after(
+    protection: Any, client_for: Any, outsider: User
+) -> None:
+    client = client_for(outsider)
+
+    assert probe(client, 3) == [404, 404, 404]
+    response = client.get(f"{V4}/room/unknown9999", REMOTE_ADDR="10.0.0.1")
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "ocs": {"meta": {"status": "failure", "statuscode": 429, "message": "Too many requests"}, "data": []}
+    }
+    assert 1 <= int(response["Retry-After"]) <= 61
+
+
+def test_a_blocked_client_is_refused_on_every_ocs_route(
+    protection: Any, client_for: Any, outsider: User, room: Conversation, owner: User
+) -> None:
+    probe(client_for(outsider), 3)
+
+    response = client_for(owner).get(f"{V4}/room", REMOTE_ADDR="10.0.0.1")
+
+    assert response.status_code == 429
+
+
+def test_other_client_addresses_are_not_affected(
+    protection: Any, client_for: Any, owner: User, room: Conversation
+) -> None:
+    probe(client_for(owner), 5, address="10.0.0.1")
+
+    assert client_for(owner).get(f"{V4}/room", REMOTE_ADDR="10.0.0.2").status_code == 200
+
+
+def test_successful_requests_do_not_count(protection: Any, client_for: Any, owner: User, room: Conversation) -> None:
+    client = client_for(owner)
+
+    statuses = [client.get(f"{V4}/room/{room.token}", REMOTE_ADDR="10.0.0.1").status_code for _ in range(10)]
+
+    assert statuses == [200] * 10
+
+
+def test_v1_404s_count_although_they_are_http_200(protection: Any, client_for: Any, outsider: User) -> None:
+    client = client_for(outsider)
+
+    statuses = [client.get(f"/ocs/v1.php/apps/spreed/api/v4/room/unknown{i}", REMOTE_ADDR="10.0.0.1") for i in range(4)]
+
+    assert [r.json()["ocs"]["meta"]["statuscode"] for r in statuses] == [404, 404, 404, 429]
+
+
+def test_unknown_routes_count_as_404s(protection: Any, anonymous_client: APIClient, db: None) -> None:
+    statuses = [anonymous_client.get(f"/ocs/v2.php/probe/{i}", REMOTE_ADDR="10.0.0.1").status_code for i in range(4)]
+
+    assert statuses == [404, 404, 404, 429]
+
+
+def test_the_block_ends_with_the_window(protection: Any, client_for: Any, outsider: User, monkeypatch: Any) -> None:
+    import project.ocs.middleware as middleware
+
+    clock = [1_000_000.0]
+    monkeypatch.setattr(middleware.time, "time", lambda: clock[0])
+    client = client_for(outsider)
+    probe(client, 3)
+    assert probe(client, 1) == [429]
+
+    clock[0] += 61
+    cache.delete_many(
+        [middleware.BRUTEFORCE_COUNT_PREFIX + "10.0.0.1", middleware.BRUTEFORCE_START_PREFIX + "10.0.0.1"]
+    )  # LocMem expires by the real clock; emulate the expiry the cache would do
+
+    assert probe(client, 1) == [404]
+
+
+def test_the_protection_can_be_turned_off(protection: Any, client_for: Any, outsider: User) -> None:
+    protection.BRUTEFORCE_PROTECTION = False
+
+    assert probe(client_for(outsider), 6) == [404] * 6
+
+
+def test_behind_a_proxy_the_forwarded_address_is_counted(protection: Any, client_for: Any, outsider: User) -> None:
+    protection.USE_X_FORWARDED_FOR = True
+    client = client_for(outsider)
+
+    for i in range(3):
+        client.get(f"{V4}/room/unknown{i}", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="spoof, 203.0.113.7")
+    blocked = client.get(f"{V4}/room/unknownx", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    other = client.get(f"{V4}/room/unknowny", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.8")
+
+    assert blocked.status_code == 429
+    assert other.status_code == 404
+
+
+def test_the_guard_adds_no_sql_queries(
+    protection: Any, client_for: Any, outsider: User, django_assert_num_queries: Any
+) -> None:
+    client = client_for(outsider)
+    # force_authenticate: 1. the attendee lookup of the unknown token; the guard's counting is cache only
+    with django_assert_num_queries(1):
+        assert probe(client, 1) == [404]
+    probe(client, 2)
+
+    with django_assert_num_queries(0):
+        assert probe(client, 1) == [429]
+    protection.BRUTEFORCE_PROTECTION = False
+    # force_authenticate: 1. the attendee lookup of the unknown token, nothing else
+    with django_assert_num_queries(1):
+        assert probe(client, 1) == [404]
