@@ -63,7 +63,7 @@ class ActionOutcome:
             tokens = ", ".join(room.token for room in self.done)
             messages.success(request, f"{verb.capitalize()} {len(self.done)} conversation(s): {tokens}.")
         for room, reason in self.failed:
-            messages.error(request, f"{room.token}: {reason}.")
+            messages.error(request, f"Conversation {room.token}: {reason}.")
 
 
 def parents_action_run(*, action: str, actor: User, parents: Iterable[Conversation]) -> ActionOutcome:

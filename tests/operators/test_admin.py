@@ -342,8 +342,8 @@ def test_start_action_reports_unconfigured_parents_and_breakout_rooms_and_starts
     assert parent.breakout_room_status == 1
     assert room.breakout_room_status == 0
     shown = messages_of(response)
-    assert f"{room.token}: breakout rooms are not configured." in shown
-    assert f"{breakout_room.token}: is a breakout room, select its parent." in shown
+    assert f"Conversation {room.token}: breakout rooms are not configured." in shown
+    assert f"Conversation {breakout_room.token}: is a breakout room, select its parent." in shown
 
 
 def test_assistance_reset_action_clears_the_request_of_selected_rooms(
@@ -359,7 +359,7 @@ def test_assistance_reset_action_clears_the_request_of_selected_rooms(
 
     statuses = dict(Conversation.objects.filter(parent=parent).values_list("pk", "breakout_room_status"))
     assert statuses == {first.pk: 0, second.pk: 0, third.pk: 2}
-    assert f"{parent.token}: is not a breakout room." in messages_of(response)
+    assert f"Conversation {parent.token}: is not a breakout room." in messages_of(response)
 
 
 def test_breakout_actions_need_the_change_permission(make_parent: ParentMaker) -> None:
