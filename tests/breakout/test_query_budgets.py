@@ -1,0 +1,122 @@
+"""Every lifecycle operation issues the same number of queries for a small and a large class.
+
+Sizes: 5 students in 2 rooms and 300 students in 20 rooms. The service is called inside the
+test's transaction, so ``transaction.atomic`` shows up as a SAVEPOINT / RELEASE pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from breakout.services import lifecycle
+from conversations.models import Attendee, Conversation, User
+from tests.breakout.conftest import add_students, breakout_rooms
+
+SIZES = pytest.mark.parametrize(("students", "rooms"), [(5, 2), (300, 20)], ids=["small", "large"])
+
+
+def student_ids(parent: Conversation) -> list[int]:
+    return list(Attendee.objects.filter(room=parent, participant_type=3).values_list("pk", flat=True))
+
+
+@SIZES
+def test_configure_query_count_does_not_grow(
+    room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
+) -> None:
+    add_students(room, students)
+    attendee_map = "{" + ", ".join(f'"{pk}": {i % rooms}' for i, pk in enumerate(student_ids(room))) + "}"
+
+    # SAVEPOINT; lock the parent (SELECT ... FOR UPDATE); app config; orphan clean-up: DELETE
+    # attendees, DELETE chat, DELETE rooms; SAVEPOINT, INSERT rooms, RELEASE; INSERT
+    # conversation_created messages, UPDATE rooms' last activity; SELECT parent attendees;
+    # INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent mode; RELEASE.
+    with django_assert_num_queries(17):
+        lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map_raw=attendee_map)
+
+    assert Attendee.objects.filter(breakout_parent=room, participant_type=3).count() == students + 1
+
+
+@SIZES
+def test_remove_query_count_does_not_grow(
+    room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
+) -> None:
+    add_students(room, students)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+
+    # SAVEPOINT; lock; DELETE attendees, DELETE chat, DELETE rooms; UPDATE parent; RELEASE.
+    with django_assert_num_queries(7):
+        lifecycle.breakout_remove(actor=owner, parent=room)
+
+    assert breakout_rooms(room) == []
+
+
+@SIZES
+def test_start_and_stop_query_counts_do_not_grow(
+    room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
+) -> None:
+    add_students(room, students)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+
+    # SAVEPOINT; lock; SELECT rooms whose lobby changes; UPDATE rooms; INSERT system messages,
+    # UPDATE last activity; UPDATE parent status; RELEASE (stop: the same, parent first).
+    with django_assert_num_queries(8):
+        lifecycle.breakout_start(actor=owner, parent=room)
+    with django_assert_num_queries(8):
+        lifecycle.breakout_stop(actor=owner, parent=room)
+
+    assert {r.lobby_state for r in breakout_rooms(room)} == {1}
+
+
+@SIZES
+def test_broadcast_query_count_does_not_grow(
+    room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
+) -> None:
+    add_students(room, students)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+
+    # SAVEPOINT; lock; SELECT room ids; INSERT messages; UPDATE last activity; RELEASE.
+    with django_assert_num_queries(6):
+        lifecycle.breakout_broadcast(actor=owner, parent=room, message="Hello")
+
+
+@SIZES
+def test_reorganize_query_count_does_not_grow(
+    room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
+) -> None:
+    add_students(room, students)
+    everyone_first = "{" + ", ".join(f'"{pk}": 0' for pk in student_ids(room)) + "}"
+    everyone_last = {pk: rooms - 1 for pk in student_ids(room)}
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map_raw=everyone_first)
+
+    # SAVEPOINT; lock; app config; SELECT rooms; SELECT mapped parent attendees; SELECT their
+    # breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
+    # rows, INSERT user_added, UPDATE last activity; RELEASE.
+    with django_assert_num_queries(13):
+        lifecycle.breakout_reorganize(actor=owner, parent=room, attendee_map=everyone_last)
+
+    assert Attendee.objects.filter(room=breakout_rooms(room)[-1], participant_type=3).count() == students + 1
+
+
+@SIZES
+def test_switch_query_count_does_not_grow(
+    room: Conversation, owner: User, student: User, django_assert_num_queries: Callable, students: int, rooms: int
+) -> None:
+    pupils = add_students(room, students)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_start(actor=owner, parent=room)
+    tree = breakout_rooms(room)
+    for index, pupil in enumerate(pupils):
+        lifecycle.breakout_switch(actor=pupil, parent=room, target=tree[index % rooms].token)
+    lifecycle.breakout_switch(actor=student, parent=room, target=tree[0].token)
+
+    # SAVEPOINT; lock; SELECT caller's parent row; SELECT rooms; SELECT caller's breakout rows;
+    # DELETE the old row, INSERT user_left, UPDATE last activity; INSERT the new row, INSERT
+    # user_added, UPDATE last activity; RELEASE.
+    with django_assert_num_queries(12):
+        lifecycle.breakout_switch(actor=student, parent=room, target=tree[-1].token)
+
+    assert list(Attendee.objects.filter(breakout_parent=room, user=student).values_list("room_id", flat=True)) == [
+        tree[-1].pk
+    ]
