@@ -151,7 +151,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "project.ocs.exceptions.ocs_exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "project.ocs.renderers.OCSContentNegotiation",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "project.ocs.schema.OCSAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -160,6 +160,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Talk-compatible conversation, chat and breakout-room API in the OCS envelope.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every OCS route also answers under /ocs/v1.php/ (OCS v1 status semantics); documented once.
+    "PREPROCESSING_HOOKS": ["project.ocs.schema.drop_ocs_v1_aliases"],
 }
 
 LOGGING = {

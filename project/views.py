@@ -14,6 +14,7 @@ from conversations.selectors import breakout_rooms_enabled
 from conversations.services.accounts import app_password_create
 from project.authentication import AppPasswordCredential
 from project.errors import Forbidden
+from project.ocs.schema import ocs_envelope_schema
 from project.ocs.views import OCSView
 
 # The Nextcloud server version whose OCS API this service follows; clients gate features on it.
@@ -96,7 +97,7 @@ class CapabilitiesView(OCSView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(operation_id="cloud_capabilities", responses={200: dict})
+    @extend_schema(responses={200: ocs_envelope_schema({"type": "object", "required": ["version", "capabilities"]})})
     def get(self, request: Request) -> Response:
         logged_in = bool(request.user and request.user.is_authenticated)
         return Response(
@@ -110,7 +111,7 @@ class CapabilitiesView(OCSView):
 class CloudUserView(OCSView):
     """``GET /cloud/user``: the current user, with the keys of Nextcloud's user data that apply."""
 
-    @extend_schema(operation_id="cloud_user", responses={200: dict})
+    @extend_schema(responses={200: ocs_envelope_schema({"type": "object", "required": ["id", "display-name"]})})
     def get(self, request: Request) -> Response:
         user = request.user
         return Response(
@@ -133,7 +134,13 @@ class AppPasswordView(OCSView):
     """``GET /core/getapppassword``: exchange a password login for an app password. A request
     that is itself authenticated by an app password is refused with 403, as in Nextcloud."""
 
-    @extend_schema(operation_id="core_getapppassword", responses={200: dict})
+    @extend_schema(
+        responses={
+            200: ocs_envelope_schema(
+                {"type": "object", "required": ["apppassword"], "properties": {"apppassword": {"type": "string"}}}
+            )
+        }
+    )
     def get(self, request: Request) -> Response:
         if isinstance(request.auth, AppPasswordCredential):
             raise Forbidden()
