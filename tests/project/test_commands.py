@@ -1,0 +1,263 @@
+"""adduser, addgroup, appconfig, apppassword and seed_demo, through call_command."""
+
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conversations.models import AppConfigValue, AppPassword, Attendee, ChatMessage, Conversation, User
+from project.authentication import verify_credentials
+from tests.factories import UserFactory
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+# --- adduser -----------------------------------------------------------------------------------
+
+
+def test_adduser_reads_the_password_from_the_environment(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER_PASSWORD", "pw-from-env")
+
+    output = run("adduser", "carol", "--display-name", "Carol C.", "--password-from-env")
+
+    user = User.objects.get(username="carol")
+    assert user.display_name == "Carol C."
+    assert user.check_password("pw-from-env")
+    assert "carol" in output
+
+
+def test_adduser_prompts_for_the_password_without_the_flag(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["typed", "typed"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+
+    run("adduser", "dave")
+
+    user = User.objects.get(username="dave")
+    assert user.check_password("typed")
+    assert user.get_display_name() == "dave"
+
+
+def test_adduser_refuses_mismatching_prompted_passwords(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["one", "two"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+
+    with pytest.raises(CommandError, match="do not match"):
+        run("adduser", "dave")
+    assert not User.objects.filter(username="dave").exists()
+
+
+@pytest.mark.parametrize("env", [None, ""])
+def test_adduser_refuses_an_empty_password_from_the_environment(
+    db: None, monkeypatch: pytest.MonkeyPatch, env: str | None
+) -> None:
+    if env is None:
+        monkeypatch.delenv("USER_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("USER_PASSWORD", env)
+
+    with pytest.raises(CommandError, match="USER_PASSWORD"):
+        run("adduser", "erin", "--password-from-env")
+    assert not User.objects.filter(username="erin").exists()
+
+
+def test_adduser_refuses_an_empty_prompted_password(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "")
+
+    with pytest.raises(CommandError, match="empty"):
+        run("adduser", "erin")
+
+
+def test_adduser_refuses_a_duplicate_user_id_with_a_clear_error(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    UserFactory(username="carol", display_name="First")
+    monkeypatch.setenv("USER_PASSWORD", "x")
+
+    with pytest.raises(CommandError, match="'carol' already exists"):
+        run("adduser", "carol", "--display-name", "Second", "--password-from-env")
+    assert User.objects.get(username="carol").display_name == "First"
+
+
+def test_adduser_duplicate_exits_with_status_1(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    UserFactory(username="carol")
+    monkeypatch.setenv("USER_PASSWORD", "x")
+
+    with pytest.raises(SystemExit) as exit_info:
+        from django.core.management import ManagementUtility
+
+        ManagementUtility(["manage.py", "adduser", "carol", "--password-from-env"]).execute()
+    assert exit_info.value.code == 1
+
+
+# --- addgroup ----------------------------------------------------------------------------------
+
+
+def test_addgroup_creates_the_group_with_members_and_is_safe_to_repeat(db: None) -> None:
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+
+    run("addgroup", "class-a", "--member", "alice")
+    output = run("addgroup", "class-a", "--member", "alice", "--member", "bob")
+
+    group = Group.objects.get(name="class-a")
+    assert set(group.user_set.all()) == {alice, bob}
+    assert "bob" in output
+    assert Group.objects.filter(name="class-a").count() == 1
+
+
+def test_addgroup_with_an_unknown_member_changes_nothing(db: None) -> None:
+    UserFactory(username="alice")
+
+    with pytest.raises(CommandError, match="ghost"):
+        run("addgroup", "class-b", "--member", "alice", "--member", "ghost")
+    assert not Group.objects.filter(name="class-b").exists()
+
+
+def test_addgroup_refuses_an_empty_group_id(db: None) -> None:
+    with pytest.raises(CommandError):
+        run("addgroup", " ")
+
+
+# --- appconfig ---------------------------------------------------------------------------------
+
+
+def test_appconfig_prints_the_default_value(db: None) -> None:
+    assert run("appconfig", "breakout_rooms") == "yes\n"
+
+
+def test_appconfig_sets_and_prints_the_value(db: None) -> None:
+    assert run("appconfig", "breakout_rooms", "no") == "no\n"
+    assert AppConfigValue.objects.get(key="breakout_rooms").value == "no"
+    assert run("appconfig", "breakout_rooms") == "no\n"
+    run("appconfig", "breakout_rooms", "yes")
+    assert AppConfigValue.objects.get(key="breakout_rooms").value == "yes"
+
+
+def test_appconfig_prints_an_empty_line_for_an_unknown_key(db: None) -> None:
+    assert run("appconfig", "unknown_key") == "\n"
+
+
+def test_appconfig_refuses_a_too_long_key(db: None) -> None:
+    with pytest.raises(CommandError):
+        run("appconfig", "k" * 65, "v")
+
+
+# --- apppassword -------------------------------------------------------------------------------
+
+
+def test_apppassword_prints_a_token_that_logs_in(db: None) -> None:
+    UserFactory(username="alice")
+
+    token = run("apppassword", "alice").strip()
+
+    assert len(token) == 72
+    assert verify_credentials("alice", token).username == "alice"
+    assert AppPassword.objects.get().token_hash == AppPassword.hash_token(token)
+
+
+def test_apppassword_issues_a_new_token_each_time(db: None) -> None:
+    UserFactory(username="alice")
+
+    assert run("apppassword", "alice") != run("apppassword", "alice")
+    assert AppPassword.objects.count() == 2
+
+
+def test_apppassword_for_an_unknown_user_is_an_error(db: None) -> None:
+    with pytest.raises(CommandError, match="nobody"):
+        run("apppassword", "nobody")
+
+
+# --- seed_demo ---------------------------------------------------------------------------------
+
+
+def test_seed_demo_creates_teacher_students_and_the_class_and_prints_the_token_last(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pw")
+
+    output = run("seed_demo", "--students", "5", "--conversation", "Maths")
+
+    room = Conversation.objects.get(name="Maths")
+    assert output.strip().splitlines()[-1] == room.token
+    assert "demo-pw" in output
+    assert room.type == Conversation.Type.GROUP
+    attendees = list(room.attendees.order_by("id").values_list("actor_id", "participant_type"))
+    assert attendees == [("teacher", 1)] + [(f"student{n}", 3) for n in range(1, 6)]
+    assert User.objects.get(username="student5").check_password("demo-pw")
+    assert User.objects.get(username="teacher").check_password("demo-pw")
+    assert ChatMessage.objects.filter(room=room, system_message="conversation_created").count() == 1
+
+
+def test_seed_demo_is_idempotent_and_completes_a_larger_class(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pw")
+    first = run("seed_demo", "--students", "3").strip().splitlines()[-1]
+
+    second = run("seed_demo", "--students", "3").strip().splitlines()[-1]
+    third = run("seed_demo", "--students", "4").strip().splitlines()[-1]
+
+    assert first == second == third
+    assert Conversation.objects.filter(name="Demo class").count() == 1
+    room = Conversation.objects.get(name="Demo class")
+    assert room.attendees.count() == 5
+    assert User.objects.filter(username__startswith="student").count() == 4
+    assert ChatMessage.objects.filter(room=room, system_message="conversation_created").count() == 1
+
+
+def test_seed_demo_without_a_password_prints_a_generated_one_that_works(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+
+    output = run("seed_demo", "--students", "2")
+
+    line = next(line for line in output.splitlines() if "Password" in line)
+    password = line.rsplit(": ", 1)[1]
+    assert len(password) >= 12
+    assert User.objects.get(username="teacher").check_password(password)
+    assert User.objects.get(username="student2").check_password(password)
+
+
+def test_seed_demo_defaults_to_30_students_in_demo_class(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pw")
+
+    run("seed_demo")
+
+    room = Conversation.objects.get(name="Demo class")
+    assert room.attendees.filter(participant_type=Attendee.ParticipantType.USER).count() == 30
+
+
+@pytest.mark.parametrize("students", [10, 300])
+def test_seed_demo_costs_a_fixed_number_of_queries(
+    db: None, monkeypatch: pytest.MonkeyPatch, django_assert_num_queries: Any, students: int
+) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pw")
+
+    # savepoint; existing usernames; INSERT users; UPDATE passwords; SELECT users; find the class;
+    # savepoint, INSERT room, release; INSERT conversation_created; touch room; INSERT attendees;
+    # INSERT user_added messages; touch room; release
+    with django_assert_num_queries(15):
+        run("seed_demo", "--students", str(students))
+    # savepoint; existing usernames; UPDATE passwords; SELECT users; find the class; lock it;
+    # present attendees; release (nothing to insert)
+    with django_assert_num_queries(8):
+        run("seed_demo", "--students", str(students))
+
+
+def test_seed_demo_refuses_a_negative_number_of_students(db: None) -> None:
+    with pytest.raises(CommandError):
+        run("seed_demo", "--students", "-1")
+
+
+def test_seed_demo_refuses_an_empty_conversation_name(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pw")
+
+    with pytest.raises(CommandError):
+        run("seed_demo", "--conversation", "  ")
+    assert not User.objects.filter(username="teacher").exists()
