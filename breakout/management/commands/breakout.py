@@ -1,0 +1,276 @@
+"""``manage.py breakout``: inspect and drive the breakout rooms of one conversation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from breakout.overview import service_error_text
+from breakout.services.lifecycle import breakout_remove, breakout_reorganize, breakout_start, breakout_stop
+from conversations.models import Attendee, Conversation, User
+from project.errors import ServiceError
+
+ACTIONS = ("status", "start", "stop", "remove", "assign", "export")
+CSV_HEADER = ("user_id", "room")
+INTEGER = re.compile(r"-?[0-9]+")
+
+
+@dataclass(frozen=True)
+class CsvAssignment:
+    line: int
+    user_id: str
+    room_number: int  # 1-based, as in the file
+
+
+class Command(BaseCommand):
+    help = (
+        "Inspect and drive the breakout rooms of the conversation TOKEN (a parent, not a breakout room). "
+        "status: rooms, attendees per room and assistance requests. start / stop / remove: as the API does, "
+        "with --actor (default: the conversation's owner) as the acting user. "
+        "assign --csv FILE: move students; FILE has the columns user id, room number (1-based, rooms by "
+        "ascending id as 'status' numbers them) and an optional header line; a file with any bad line changes "
+        "nothing. export [--format csv|json]: the current assignment of students to rooms (the CSV reads back "
+        "with assign). Exit code 0 on success, 1 on any error (2 for bad usage)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", choices=ACTIONS, help="What to do.")
+        parser.add_argument("token", metavar="TOKEN", help="Token of the parent conversation.")
+        parser.add_argument(
+            "--actor", metavar="UID", help="User id acting for start/stop/remove/assign (default: the owner)."
+        )
+        parser.add_argument("--csv", metavar="FILE", dest="csv_file", help="assign: the CSV file to read.")
+        parser.add_argument(
+            "--format",
+            choices=("csv", "json"),
+            default=None,
+            dest="export_format",
+            help="export: csv (default) or json.",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        action: str,
+        token: str,
+        actor: str | None,
+        csv_file: str | None,
+        export_format: str | None,
+        **options: Any,
+    ) -> None:
+        if csv_file is not None and action != "assign":
+            raise CommandError("--csv is only used by 'assign'")
+        if action == "assign" and csv_file is None:
+            raise CommandError("assign needs --csv FILE")
+        if export_format is not None and action != "export":
+            raise CommandError("--format is only used by 'export'")
+        parent = self._parent(token)
+        if action == "status":
+            self._status(parent)
+        elif action == "export":
+            self._export(parent, export_format or "csv")
+        elif action == "assign":
+            self._assign(parent, csv_file or "", self._actor(parent, actor))
+        else:
+            self._lifecycle(action, parent, self._actor(parent, actor))
+
+    # --- lookups --------------------------------------------------------------------------------
+
+    def _parent(self, token: str) -> Conversation:
+        conversation = Conversation.objects.select_related("parent").filter(token=token).first()
+        if conversation is None:
+            raise CommandError(f"no conversation with token {token!r}")
+        if conversation.parent_id is not None:
+            raise CommandError(f"{token} is a breakout room of {conversation.parent.token}; give the parent's token")
+        return conversation
+
+    def _actor(self, parent: Conversation, user_id: str | None) -> User:
+        if user_id is not None:
+            user = User.objects.filter(username=user_id).first()
+            if user is None:
+                raise CommandError(f"--actor: no user {user_id!r}")
+            return user
+        owner = (
+            Attendee.objects.select_related("user")
+            .filter(room=parent, actor_type=Attendee.ACTOR_USERS, participant_type=Attendee.ParticipantType.OWNER)
+            .order_by("id")
+            .first()
+        )
+        if owner is None:
+            raise CommandError(f"{parent.token} has no owner to act as; pass --actor UID")
+        return owner.user
+
+    def _rooms(self, parent: Conversation) -> list[Conversation]:
+        return list(Conversation.objects.filter(parent=parent).order_by("id"))
+
+    def _run(self, service: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return service(**kwargs)
+        except ServiceError as error:
+            raise CommandError(f"refused: {service_error_text(error)} ({error.key or 'error'})") from error
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def _lifecycle(self, action: str, parent: Conversation, actor: User) -> None:
+        service = {"start": breakout_start, "stop": breakout_stop, "remove": breakout_remove}[action]
+        self._run(service, actor=actor, parent=parent)
+        done = {"start": "Started", "stop": "Stopped", "remove": "Removed the breakout rooms of"}[action]
+        self.stdout.write(f"{done} {parent.token} (as {actor.username}).")
+
+    def _status(self, parent: Conversation) -> None:
+        rooms = self._rooms(parent)
+        attendees = list(
+            Attendee.objects.filter(room__in=[parent, *rooms])
+            .order_by("id")
+            .values_list("room_id", "actor_id", "participant_type")
+        )
+        by_room: dict[int, list[tuple[str, int]]] = {room.pk: [] for room in [parent, *rooms]}
+        for room_id, actor_id, participant_type in attendees:
+            by_room[room_id].append((actor_id, participant_type))
+        status = "started" if parent.breakout_room_status == Conversation.BreakoutStatus.STARTED else "stopped"
+        self.stdout.write(
+            f"{parent.name or parent.token} ({parent.token}): mode {parent.get_breakout_room_mode_display()}, "
+            f"{status}, {len(rooms)} breakout room(s), {len(by_room[parent.pk])} attendee(s) in the conversation"
+        )
+        assigned: set[str] = set()
+        asking = []
+        for number, room in enumerate(rooms, start=1):
+            members = by_room[room.pk]
+            students = [actor_id for actor_id, kind in members if kind in Attendee.STUDENT_TYPES]
+            moderators = [actor_id for actor_id, kind in members if kind not in Attendee.STUDENT_TYPES]
+            assigned.update(students)
+            flag = ""
+            if room.breakout_room_status == Conversation.BreakoutStatus.ASSISTANCE_REQUESTED:
+                flag = "  ASSISTANCE REQUESTED"
+                asking.append(f"Room {number} ({room.token})")
+            lobby = "closed" if room.lobby_state else "open"
+            self.stdout.write(
+                f"  Room {number}: {room.name} ({room.token}), lobby {lobby}, {len(members)} attendee(s){flag}"
+            )
+            self.stdout.write(f"    students: {', '.join(students) or '-'}")
+            self.stdout.write(f"    moderators: {', '.join(moderators) or '-'}")
+        unassigned = [
+            actor_id
+            for actor_id, kind in by_room[parent.pk]
+            if kind in Attendee.STUDENT_TYPES and actor_id not in assigned
+        ]
+        self.stdout.write(f"Students in no breakout room: {', '.join(unassigned) or '-'}")
+        self.stdout.write(f"Assistance requests: {len(asking)}{': ' if asking else ''}{', '.join(asking)}")
+
+    def _assignment(self, parent: Conversation) -> tuple[list[Conversation], list[tuple[str, int]]]:
+        """Rooms by ascending id and (user id, 1-based room number) of every student in one."""
+        rooms = self._rooms(parent)
+        number_of = {room.pk: number for number, room in enumerate(rooms, start=1)}
+        students = Attendee.objects.filter(
+            room__in=rooms, actor_type=Attendee.ACTOR_USERS, participant_type__in=Attendee.STUDENT_TYPES
+        ).order_by("room_id", "id")
+        return rooms, [
+            (actor_id, number_of[room_id]) for room_id, actor_id in students.values_list("room_id", "actor_id")
+        ]
+
+    def _export(self, parent: Conversation, export_format: str) -> None:
+        if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
+            raise CommandError(f"{parent.token}: breakout rooms are not configured")
+        rooms, assignment = self._assignment(parent)
+        if export_format == "json":
+            document = {
+                "token": parent.token,
+                "mode": parent.breakout_room_mode,
+                "status": parent.breakout_room_status,
+                "rooms": [
+                    {"room": number, "token": room.token, "name": room.name}
+                    for number, room in enumerate(rooms, start=1)
+                ],
+                "assignments": [{"user_id": user_id, "room": number} for user_id, number in assignment],
+            }
+            self.stdout.write(json.dumps(document, indent=2))
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerows(assignment)
+        self.stdout.write(buffer.getvalue(), ending="")
+
+    def _assign(self, parent: Conversation, path: str, actor: User) -> None:
+        if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
+            raise CommandError(f"{parent.token}: breakout rooms are not configured")
+        rooms = self._rooms(parent)
+        rows, errors = self._read_csv(path, room_count=len(rooms))
+        attendee_map: dict[int, int] = {}
+        if rows:
+            user_ids = [row.user_id for row in rows]
+            known = set(User.objects.filter(username__in=user_ids).values_list("username", flat=True))
+            members = {
+                attendee.actor_id: attendee
+                for attendee in Attendee.objects.filter(
+                    room=parent, actor_type=Attendee.ACTOR_USERS, actor_id__in=user_ids
+                )
+            }
+            for row in rows:
+                member = members.get(row.user_id)
+                if row.user_id not in known:
+                    errors.append(f"line {row.line}: unknown user {row.user_id!r}")
+                elif member is None:
+                    errors.append(f"line {row.line}: user {row.user_id!r} is not in the conversation {parent.token}")
+                elif member.participant_type not in Attendee.STUDENT_TYPES:
+                    errors.append(
+                        f"line {row.line}: user {row.user_id!r} is a moderator of the conversation "
+                        "(moderators are in every room)"
+                    )
+                else:
+                    attendee_map[member.pk] = row.room_number - 1
+        if errors:
+            raise CommandError("nothing was changed:\n" + "\n".join(errors))
+        if not rows:
+            raise CommandError(f"{path}: no assignment lines; nothing was changed")
+        self._run(breakout_reorganize, actor=actor, parent=parent, attendee_map=attendee_map)
+        self.stdout.write(f"Assigned {len(rows)} student(s) in {parent.token} (as {actor.username}).")
+
+    def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[str]]:
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                lines = list(csv.reader(handle))
+        except OSError as error:
+            raise CommandError(f"cannot read {path}: {error.strerror or error}") from error
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise CommandError(f"{path} is not a UTF-8 CSV file: {error}") from error
+        rows: list[CsvAssignment] = []
+        errors: list[str] = []
+        first_line_of: dict[str, int] = {}
+        seen_data = False
+        for number, cells in enumerate(lines, start=1):
+            cells = [cell.strip() for cell in cells]
+            if not any(cells):
+                continue
+            if len(cells) != 2:
+                errors.append(f"line {number}: expected 2 columns (user id, room number), got {len(cells)}")
+                seen_data = True
+                continue
+            user_id, room_text = cells
+            if not seen_data and not INTEGER.fullmatch(room_text):
+                seen_data = True  # the optional header line
+                continue
+            seen_data = True
+            if not user_id:
+                errors.append(f"line {number}: the user id is empty")
+                continue
+            if not INTEGER.fullmatch(room_text):
+                errors.append(f"line {number}: room number {room_text!r} is not a whole number")
+                continue
+            room_number = int(room_text)
+            if not 1 <= room_number <= room_count:
+                errors.append(f"line {number}: room number {room_number} is not between 1 and {room_count}")
+                continue
+            if user_id in first_line_of:
+                errors.append(f"line {number}: user {user_id!r} is already assigned on line {first_line_of[user_id]}")
+                continue
+            first_line_of[user_id] = number
+            rows.append(CsvAssignment(line=number, user_id=user_id, room_number=room_number))
+        return rows, errors
