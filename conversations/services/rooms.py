@@ -31,6 +31,7 @@ from django.db.models import Count, Q
 from conversations.models import Attendee, Conversation, User
 from conversations.serializers import rich_user
 from conversations.services.primitives import (
+    TOKEN_ATTEMPTS,
     Placement,
     SystemMessage,
     attendees_add_bulk,
@@ -78,6 +79,21 @@ def one_to_one_name(user_ids: list[str]) -> str:
     return json.dumps(sorted(user_ids), separators=(",", ":"))
 
 
+def _one_to_one_get_or_create(*, name: str) -> tuple[Conversation, bool]:
+    """The one-to-one room called ``name``, created if missing. A concurrent creator blocks on the
+    unique index until it commits; this insert then fails and the winner's room is read instead."""
+    for _ in range(TOKEN_ATTEMPTS):
+        room = Conversation.objects.filter(type=Conversation.Type.ONE_TO_ONE, name=name).first()
+        if room is not None:
+            return room, False
+        try:
+            with transaction.atomic():
+                return Conversation.objects.create(type=Conversation.Type.ONE_TO_ONE, name=name), True
+        except IntegrityError:
+            continue  # the pair was created concurrently (read on the next turn), or a token collided
+    raise IntegrityError("could not create the one-to-one conversation")
+
+
 # --- creation -------------------------------------------------------------------------------
 
 
@@ -93,17 +109,7 @@ def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Convers
     if invitee is None or invitee.pk == actor.pk:
         raise BadRequest("invite")
     name = one_to_one_name([actor.username, invitee.username])
-    room = Conversation.objects.filter(type=Conversation.Type.ONE_TO_ONE, name=name).first()
-    created = False
-    if room is None:
-        try:
-            with transaction.atomic():
-                room = conversations_create_bulk(rooms=[Conversation(type=Conversation.Type.ONE_TO_ONE, name=name)])[0]
-                created = True
-        except IntegrityError:
-            room = Conversation.objects.filter(type=Conversation.Type.ONE_TO_ONE, name=name).first()
-            if room is None:
-                raise
+    room, created = _one_to_one_get_or_create(name=name)
     present = set(Attendee.objects.filter(room=room, user__in=[actor, invitee]).values_list("user_id", flat=True))
     placements = [
         _placement(room, user, Attendee.ParticipantType.OWNER) for user in (actor, invitee) if user.pk not in present

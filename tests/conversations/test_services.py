@@ -1,0 +1,176 @@
+"""Services of conversations/services/rooms.py and chat.py called directly, and their lock paths
+under real concurrency (PostgreSQL only)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from conversations.models import Attendee, ChatMessage, Conversation, User
+from conversations.services.chat import chat_message_text_validate
+from conversations.services.rooms import (
+    attendee_demote,
+    attendee_promote,
+    breakout_room_participant_add,
+    conversation_create_one_to_one,
+    one_to_one_name,
+)
+from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError
+from tests.conftest import requires_postgres
+from tests.conversations.helpers import attendee_of, breakout_rooms_build, types_by_room
+from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
+
+
+def test_one_to_one_name_is_the_sorted_json_pair() -> None:
+    assert one_to_one_name(["zoe", "adam"]) == '["adam","zoe"]'
+
+
+def test_one_to_one_creation_is_idempotent(owner: User, student: User) -> None:
+    first, first_created = conversation_create_one_to_one(actor=owner, invite="student")
+    second, second_created = conversation_create_one_to_one(actor=student, invite="owner")
+
+    assert (first_created, second_created) == (True, False)
+    assert first.pk == second.pk
+    assert Attendee.objects.filter(room=first).count() == 2
+
+
+def test_one_to_one_creation_re_adds_a_user_who_left(owner: User, student: User) -> None:
+    room, _ = conversation_create_one_to_one(actor=owner, invite="student")
+    Attendee.objects.filter(room=room, user=owner).delete()
+
+    again, created = conversation_create_one_to_one(actor=owner, invite="student")
+
+    assert (again.pk, created) == (room.pk, False)
+    assert attendee_of(room, owner).participant_type == 1
+
+
+def test_promote_of_an_attendee_of_another_room_is_not_found(room: Conversation, owner: User) -> None:
+    stranger = AttendeeFactory(room=ConversationFactory())
+
+    with pytest.raises(NotFound):
+        attendee_promote(actor=owner, room=room, attendee_id=stranger.pk)
+
+    assert Attendee.objects.get(pk=stranger.pk).participant_type == 3
+
+
+def test_a_moderator_cannot_demote_the_owner(room: Conversation, owner: User, moderator: User) -> None:
+    with pytest.raises(Forbidden):
+        attendee_demote(actor=moderator, room=room, attendee_id=attendee_of(room, owner).pk)
+
+    assert attendee_of(room, owner).participant_type == 1
+
+
+def test_promote_returns_the_attendee_with_its_new_type(room: Conversation, owner: User, student: User) -> None:
+    attendee = attendee_promote(actor=owner, room=room, attendee_id=attendee_of(room, student).pk)
+
+    assert attendee.participant_type == 2
+    assert attendee_of(room, student).participant_type == 2
+
+
+def test_adding_a_student_keeps_them_in_one_breakout_room(room: Conversation, owner: User, student: User) -> None:
+    rooms = breakout_rooms_build(room, count=3)
+
+    for target in [rooms[0], rooms[2], rooms[1], rooms[1]]:
+        breakout_room_participant_add(actor=owner, room=target, user=student)
+
+    assert types_by_room(student, room) == {"Class": 3, "Room 2": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("", BadRequest), ("\x0b\0 ", BadRequest), ("a" * 32001, PayloadTooLarge)],
+)
+def test_chat_text_validation(text: str, error: type[ServiceError]) -> None:
+    with pytest.raises(error) as raised:
+        chat_message_text_validate(text)
+
+    assert raised.value.key == "message"
+
+
+# --- concurrency (PostgreSQL) ---------------------------------------------------------------------
+
+
+def run_concurrently(jobs: list[Callable[[], Any]]) -> list[BaseException | None]:
+    """Run each job in its own thread (hence its own database connection), all released at once."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[BaseException | None] = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            job()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_one_to_one_creation_of_the_same_pair_yields_one_room() -> None:
+    alice = UserFactory(username="alice")
+    bob = UserFactory(username="bob")
+
+    def create(actor: User, invite: str) -> Callable[[], Any]:
+        return lambda: conversation_create_one_to_one(actor=actor, invite=invite)
+
+    outcomes = run_concurrently([create(alice, "bob") if i % 2 else create(bob, "alice") for i in range(8)])
+
+    assert outcomes == [None] * 8
+    room = Conversation.objects.get(type=Conversation.Type.ONE_TO_ONE)
+    assert room.name == '["alice","bob"]'
+    assert sorted(Attendee.objects.filter(room=room).values_list("actor_id", "participant_type")) == [
+        ("alice", 1),
+        ("bob", 1),
+    ]
+    assert ChatMessage.objects.filter(room=room, system_message="conversation_created").count() == 1
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_promote_and_demote_keep_the_moderator_invariant() -> None:
+    owner = UserFactory(username="owner")
+    student = UserFactory(username="student")
+    parent = ConversationFactory(name="Class")
+    AttendeeFactory(room=parent, user=owner, participant_type=1)
+    target = AttendeeFactory(room=parent, user=student, participant_type=3)
+    rooms = breakout_rooms_build(parent, count=5)
+    AttendeeFactory(room=rooms[2], user=student, participant_type=3)
+
+    def change(promote: bool) -> Callable[[], Any]:
+        service = attendee_promote if promote else attendee_demote
+
+        def job() -> None:
+            # BadRequest = already in the requested state: a legitimate answer under concurrency.
+            with contextlib.suppress(BadRequest):
+                service(actor=owner, room=parent, attendee_id=target.pk)
+
+        return job
+
+    for _ in range(3):
+        outcomes = run_concurrently([change(i % 2 == 0) for i in range(8)])
+
+        assert outcomes == [None] * 8
+        parent_type = Attendee.objects.get(pk=target.pk).participant_type
+        in_breakout_rooms = list(
+            Attendee.objects.filter(breakout_parent=parent, user=student).values_list("participant_type", flat=True)
+        )
+        if parent_type == 2:
+            assert sorted(in_breakout_rooms) == [2] * 5
+        else:
+            assert parent_type == 3
+            assert in_breakout_rooms == []
+        for breakout_room in rooms:
+            assert Attendee.objects.filter(room=breakout_room, user=owner, participant_type=1).exists()
