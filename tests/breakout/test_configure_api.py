@@ -351,3 +351,20 @@ def test_configure_after_remove_starts_afresh(
     new = breakout_rooms(room)
     assert [r.name for r in new] == ["Room 1", "Room 2"]
     assert not {r.pk for r in old} & {r.pk for r in new}
+
+
+def test_configure_error_envelope_is_the_whole_ocs_failure_body(
+    client_for: Client, room: Conversation, owner: User
+) -> None:
+    response = configure(client_for(owner), room.token, mode=0, amount=2)
+
+    assert response.json() == {
+        "ocs": {"meta": {"status": "failure", "statuscode": 400, "message": ""}, "data": {"error": "mode"}}
+    }
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_configure_success_envelope_meta_is_ok_200(client_for: Client, room: Conversation, owner: User) -> None:
+    response = configure(client_for(owner), room.token, mode=3, amount=1)
+
+    assert response.json()["ocs"]["meta"] == {"status": "ok", "statuscode": 200, "message": "OK"}
