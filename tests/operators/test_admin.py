@@ -397,3 +397,17 @@ def test_attendees_cannot_be_added_or_deleted_in_the_admin(operator_client: Clie
     response = operator_client.post(reverse("admin:conversations_attendee_delete", args=[attendee.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Attendee.objects.filter(pk=attendee.pk).exists()
+
+
+def test_parent_change_page_query_count_does_not_grow_with_its_rooms(
+    operator_client: Client, make_parent: ParentMaker, django_assert_num_queries: Any
+) -> None:
+    small = make_parent(students=2, rooms=1)
+    large = make_parent(students=20, rooms=10)
+
+    # session, user, the parent (with its parent joined and its counts), the inline's rooms
+    # (with attendee counts as subqueries).
+    with django_assert_num_queries(4) as measured:
+        operator_client.get(reverse("admin:conversations_conversation_change", args=[small.pk]))
+    with django_assert_num_queries(len(measured.captured_queries)):
+        operator_client.get(reverse("admin:conversations_conversation_change", args=[large.pk]))
