@@ -324,3 +324,14 @@ def test_promote_rejects_missing_bad_and_unknown_attendee_ids(
     assert response.status_code == status
     if status == 400:
         assert ocs_error(response) == "attendeeId"
+
+
+def test_demote_reads_the_attendee_id_from_the_query_string_like_talks_web_client(
+    client_for: ClientFor, room: Conversation, owner: User, moderator: User
+) -> None:
+    attendee_id = attendee_of(room, moderator).pk
+
+    response = client_for(owner).delete(f"{url(room, '/moderators')}?attendeeId={attendee_id}")
+
+    assert response.status_code == 200
+    assert Attendee.objects.get(pk=attendee_id).participant_type == 3

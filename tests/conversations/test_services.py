@@ -174,3 +174,39 @@ def test_concurrent_promote_and_demote_keep_the_moderator_invariant() -> None:
             assert in_breakout_rooms == []
         for breakout_room in rooms:
             assert Attendee.objects.filter(room=breakout_room, user=owner, participant_type=1).exists()
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_promotion_racing_a_move_into_another_breakout_room_keeps_both_invariants() -> None:
+    owner = UserFactory(username="owner")
+    parent = ConversationFactory(name="Class")
+    AttendeeFactory(room=parent, user=owner, participant_type=1)
+    rooms = breakout_rooms_build(parent, count=4)
+    students = [UserFactory(username=f"student{i}") for i in range(4)]
+    parent_rows = [AttendeeFactory(room=parent, user=student, participant_type=3) for student in students]
+    for student in students:
+        AttendeeFactory(room=rooms[0], user=student, participant_type=3)
+
+    def promote(row: Attendee) -> Callable[[], Any]:
+        return lambda: attendee_promote(actor=owner, room=parent, attendee_id=row.pk)
+
+    def move(student: User, target: Conversation) -> Callable[[], Any]:
+        def job() -> None:
+            # BadRequest("moderator") = the promotion won: a moderator is not moved like a student.
+            with contextlib.suppress(BadRequest):
+                breakout_room_participant_add(actor=owner, room=target, user=student)
+
+        return job
+
+    jobs: list[Callable[[], Any]] = []
+    for index, student in enumerate(students):
+        jobs += [promote(parent_rows[index]), move(student, rooms[1 + index % 3]), move(student, rooms[3])]
+    outcomes = run_concurrently(jobs)
+
+    assert outcomes == [None] * len(jobs)
+    for student in students:
+        assert Attendee.objects.get(room=parent, user=student).participant_type == 2
+        assert sorted(
+            Attendee.objects.filter(breakout_parent=parent, user=student).values_list("participant_type", flat=True)
+        ) == [2, 2, 2, 2], student.username
