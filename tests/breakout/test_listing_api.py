@@ -202,3 +202,25 @@ def test_participants_listing_refuses_a_bad_include_status(
 
     assert response.status_code == 400
     assert ocs_error(response) == "includeStatus"
+
+
+def test_room_list_shows_each_role_its_share_of_the_tree(
+    client_for: Client,
+    room: Conversation,
+    owner: User,
+    moderator: User,
+    student: User,
+    outsider: User,
+    tree: Callable[..., list],
+) -> None:
+    (late,) = add_students(room, 1)
+    rooms = tree(mode=2, started=False)
+
+    def tokens(user: User) -> list[str]:
+        return [r["token"] for r in ocs_data(client_for(user).get(f"{V4}/room"))]
+
+    assert tokens(owner) == [room.token, rooms[0].token, rooms[1].token]
+    assert tokens(moderator) == [room.token, rooms[0].token, rooms[1].token]
+    assert tokens(student) == [room.token, rooms[1].token]
+    assert tokens(late) == [room.token]
+    assert tokens(outsider) == []
