@@ -14,17 +14,17 @@ from conversations.models import AppPassword
 from project.errors import BadRequest
 
 
+@transaction.atomic
 def app_passwords_revoke(*, app_password_ids: Iterable[int]) -> int:
     """Revoke (delete) the given app passwords in one DELETE; returns how many were deleted.
 
-    A revoked app password stops authenticating at once for new logins; cached credentials
-    expire after ``CREDENTIAL_CACHE_SECONDS``.
+    A revoked app password stops authenticating with the very next request: app passwords are
+    looked up on every request and never cached (``project/authentication.py``).
     """
     ids = list(app_password_ids)
     if not ids:
         return 0
-    with transaction.atomic():
-        deleted, _ = AppPassword.objects.filter(pk__in=ids).delete()
+    deleted, _ = AppPassword.objects.filter(pk__in=ids).delete()
     return deleted
 
 

@@ -411,3 +411,22 @@ def test_parent_change_page_query_count_does_not_grow_with_its_rooms(
         operator_client.get(reverse("admin:conversations_conversation_change", args=[small.pk]))
     with django_assert_num_queries(len(measured.captured_queries)):
         operator_client.get(reverse("admin:conversations_conversation_change", args=[large.pk]))
+
+
+def test_a_revoked_app_password_stops_authenticating_at_once(operator_client: Client, student: User) -> None:
+    import base64
+
+    from conversations.services.accounts import app_password_create
+    from tests.conftest import V4
+
+    app_password, token = app_password_create(user=student, name="phone")
+    header = "Basic " + base64.b64encode(f"student:{token}".encode()).decode()
+    api = Client(HTTP_OCS_APIREQUEST="true", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=header)
+    assert api.get(f"{V4}/room").status_code == 200
+
+    operator_client.post(
+        reverse("admin:conversations_apppassword_changelist"),
+        {"action": "revoke_selected", "_selected_action": [app_password.pk]},
+    )
+
+    assert api.get(f"{V4}/room").status_code == 401
