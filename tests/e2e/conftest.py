@@ -1,0 +1,198 @@
+"""A real gunicorn (2 workers) on a free 127.0.0.1 port, against a database of its own.
+
+SQLite runs use a fresh database file in a temporary directory; PostgreSQL runs (when the test
+run's DATABASE_URL points at PostgreSQL) use a dedicated database named after the test
+database with the suffix ``_e2e``, dropped afterwards. The schema is created with
+``manage.py migrate`` and the demo data with ``manage.py seed_demo``, exactly as an operator
+would, so these tests also cover the commands end to end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_PASSWORD = "e2e-demo-password"
+STUDENTS = 6
+STARTUP_SECONDS = 30
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def data(self) -> Any:
+        return self.body["ocs"]["data"]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.body["ocs"]["meta"]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    token: str
+    log: Path
+    env: dict[str, str] = field(repr=False)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        data: dict[str, Any] | None = None,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        all_headers = {"OCS-APIRequest": "true", "Accept": "application/json", **(headers or {})}
+        body = None
+        if auth is not None:
+            credentials = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            all_headers["Authorization"] = f"Basic {credentials}"
+        if data is not None:
+            body = urllib.parse.urlencode(data).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(self.url + path, data=body, headers=all_headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw, response_headers = response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            status, raw, response_headers = error.code, error.read(), dict(error.headers)
+        return Answer(status=status, headers=response_headers, body=json.loads(raw) if raw else None)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_database_url(default: dict[str, Any]) -> tuple[str, str]:
+    name = f"{default['NAME']}_e2e"[:63]
+    user = urllib.parse.quote(default.get("USER") or "postgres")
+    password = default.get("PASSWORD") or ""
+    credentials = f"{user}:{urllib.parse.quote(password)}" if password else user
+    host, port = default.get("HOST") or "127.0.0.1", default.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{name}", name
+
+
+def _postgres_admin(default: dict[str, Any], sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        dbname="postgres",
+        user=default.get("USER") or "postgres",
+        password=default.get("PASSWORD") or None,
+        host=default.get("HOST") or "127.0.0.1",
+        port=default.get("PORT") or 5432,
+        autocommit=True,
+    ) as connection:
+        connection.execute(sql)
+
+
+def _manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def live_server_e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    default = settings.DATABASES["default"]
+    postgres = default["ENGINE"] == "django.db.backends.postgresql"
+    if postgres:
+        database_url, database_name = _postgres_database_url(default)
+        _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+        _postgres_admin(default, f'CREATE DATABASE "{database_name}"')
+    else:
+        database_url = f"sqlite:///{workdir / 'e2e.sqlite3'}"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "BRUTEFORCE_", "PYTEST_"))
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "project.settings",
+            "DJANGO_SECRET_KEY": "e2e-secret-key-" + "x" * 40,
+            "DJANGO_DEBUG": "0",
+            "DATABASE_URL": database_url,
+            "DEMO_PASSWORD": DEMO_PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    _manage(env, "migrate", "--noinput", "--verbosity", "0")
+    token = _manage(env, "seed_demo", "--students", str(STUDENTS)).strip().splitlines()[-1]
+
+    port = _free_port()
+    log = workdir / "gunicorn.log"
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "project.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "60",
+                "--error-logfile",
+                "-",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(url=f"http://127.0.0.1:{port}", token=token, log=log, env=env)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                if server.request("GET", "/ocs/v2.php/cloud/capabilities").status == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if postgres:
+            _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
