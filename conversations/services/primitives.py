@@ -70,9 +70,12 @@ def rooms_touch(*, room_ids: Iterable[int], now=None) -> None:
     Conversation.objects.filter(pk__in=list(room_ids)).update(last_activity=now or timezone.now())
 
 
-def attendees_add_bulk(*, actor: User, placements: Sequence[Placement], now=None) -> list[Attendee]:
+def attendees_add_bulk(
+    *, actor: User, placements: Sequence[Placement], now=None, announce: bool = True
+) -> list[Attendee]:
     """Create the attendee rows of ``placements`` in one INSERT and post ``user_added`` for each
-    (none for the acting user joining as owner or moderator, as in Talk).
+    (none for the acting user joining as owner or moderator, as in Talk; none at all with
+    ``announce=False``, e.g. for the two owners of a new one-to-one conversation).
 
     The caller holds the lock on the conversation tree; the database still refuses a second row
     for the same actor in a room and a second breakout room for a student of one parent.
@@ -94,6 +97,8 @@ def attendees_add_bulk(*, actor: User, placements: Sequence[Placement], now=None
         for placement in placements
     ]
     created = Attendee.objects.bulk_create(rows)
+    if not announce:
+        return created
     messages = [
         SystemMessage(
             room_id=placement.room.pk,

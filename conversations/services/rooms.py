@@ -20,6 +20,7 @@ workers cannot interleave a promotion with a demotion, a reorganize or a switch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -79,6 +80,9 @@ def one_to_one_name(user_ids: list[str]) -> str:
     return json.dumps(sorted(user_ids), separators=(",", ":"))
 
 
+# --- creation -------------------------------------------------------------------------------
+
+
 def _one_to_one_get_or_create(*, name: str) -> tuple[Conversation, bool]:
     """The one-to-one room called ``name``, created if missing. A concurrent creator blocks on the
     unique index until it commits; this insert then fails and the winner's room is read instead."""
@@ -92,9 +96,6 @@ def _one_to_one_get_or_create(*, name: str) -> tuple[Conversation, bool]:
         except IntegrityError:
             continue  # the pair was created concurrently (read on the next turn), or a token collided
     raise IntegrityError("could not create the one-to-one conversation")
-
-
-# --- creation -------------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -114,13 +115,11 @@ def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Convers
     placements = [
         _placement(room, user, Attendee.ParticipantType.OWNER) for user in (actor, invitee) if user.pk not in present
     ]
-    try:
-        with transaction.atomic():
-            attendees_add_bulk(actor=actor, placements=placements)
-    except IntegrityError:
-        pass  # a concurrent request added the missing attendee rows: the state is the same
     if created:
         system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
+    # A concurrent request may add the same missing rows; the state is then the same.
+    with contextlib.suppress(IntegrityError), transaction.atomic():
+        attendees_add_bulk(actor=actor, placements=placements, announce=False)
     return room, created
 
 

@@ -348,6 +348,7 @@ def test_create_one_to_one_names_it_after_the_sorted_pair_and_makes_both_owners(
     ]
     assert data["displayName"] == "Owner Person"
     assert data["canDeleteConversation"] is False
+    assert system_messages(room) == ["conversation_created"]
 
 
 def test_create_one_to_one_again_from_either_side_returns_the_existing_room_with_200(
