@@ -3,7 +3,6 @@ parameters, call one service, serialize."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q
@@ -60,10 +59,11 @@ class RoomListView(OCSView):
         activity is at or after that unix time."""
         request_time = int(timezone.now().timestamp())
         modified_since = self.params.int("modifiedSince", default=0)
-        rooms = None
+        only_modified = None
         if modified_since > 0:
-            rooms = Q(room__last_activity__gte=datetime.fromtimestamp(modified_since, tz=UTC))
-        response = Response(room_payloads_for_user(user=request.user, rooms=rooms))
+            since = rooms.datetime_from_timestamp(modified_since, error="modifiedSince")
+            only_modified = Q(room__last_activity__gte=since)
+        response = Response(room_payloads_for_user(user=request.user, rooms=only_modified))
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()
         response["X-Nextcloud-Talk-Modified-Before"] = str(request_time)
         return response

@@ -50,12 +50,24 @@ OBJECT_TYPE_BREAKOUT = "room"
 MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
 MODERATOR_PERMISSION_TYPES = tuple(int(t) for t in Attendee.MODERATOR_PERMISSION_TYPES)
 STUDENT_TYPES = tuple(int(t) for t in Attendee.STUDENT_TYPES)
+# The column is a positive 32-bit integer on every database.
+MESSAGE_EXPIRATION_MAX_SECONDS = 2**31 - 1
 LISTABLE_MESSAGES = {0: "listable_none", 1: "listable_users", 2: "listable_all"}
 
 
 def _tree_lock(room: Conversation) -> Conversation:
     """Lock the root of ``room``'s tree (its parent, or the room itself) and return it fresh."""
     return conversation_tree_lock(parent_id=room.parent_id or room.pk)
+
+
+def datetime_from_timestamp(value: int, *, error: str) -> datetime:
+    """A unix timestamp as an aware datetime; negative or out-of-range values are 400 ``error``."""
+    if value < 0:
+        raise BadRequest(error)
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadRequest(error) from None
 
 
 def _placement(room: Conversation, user: User, participant_type: int) -> Placement:
@@ -286,10 +298,8 @@ def conversation_lobby_set(*, actor: User, room: Conversation, state: int, timer
         raise BadRequest("breakout-room")
     if state not in (Conversation.Lobby.NONE, Conversation.Lobby.NON_MODERATORS):
         raise BadRequest("state")
-    if timer is not None and timer < 0:
-        raise BadRequest("timer")
+    lobby_timer = datetime_from_timestamp(timer, error="timer") if timer and state else None
     room = Conversation.objects.select_for_update().get(pk=room.pk)
-    lobby_timer = datetime.fromtimestamp(timer, tz=UTC) if timer and state else None
     changed = room.lobby_state != state
     room.lobby_state = state
     room.lobby_timer = lobby_timer
@@ -361,7 +371,7 @@ def conversation_message_expiration_set(*, actor: User, room: Conversation, seco
     """Let new chat messages expire after ``seconds`` (0 = never). Not on breakout rooms."""
     if room.is_breakout_room:
         raise BadRequest("breakout-room")
-    if seconds < 0:
+    if not 0 <= seconds <= MESSAGE_EXPIRATION_MAX_SECONDS:
         raise BadRequest("seconds")
     room = Conversation.objects.select_for_update().get(pk=room.pk)
     if room.message_expiration != seconds:

@@ -209,10 +209,11 @@ def test_room_list_with_modified_since_keeps_only_rooms_active_since_then(client
     assert [payload["token"] for payload in ocs_data(response)] == [recent.token]
 
 
-def test_room_list_rejects_a_non_integer_modified_since(
-    client_for: ClientFor, room: Conversation, student: User
+@pytest.mark.parametrize("value", ["yesterday", str(10**17)])
+def test_room_list_rejects_a_modified_since_that_is_no_timestamp(
+    client_for: ClientFor, room: Conversation, student: User, value: str
 ) -> None:
-    response = client_for(student).get(f"{V4}/room", {"modifiedSince": "yesterday"})
+    response = client_for(student).get(f"{V4}/room", {"modifiedSince": value})
 
     assert response.status_code == 400
     assert ocs_error(response) == "modifiedSince"
@@ -485,7 +486,14 @@ def test_lobby_on_holds_students_back_and_posts_the_lobby_messages(
 
 @pytest.mark.parametrize(
     ("params", "key"),
-    [({}, "state"), ({"state": 2}, "state"), ({"state": "on"}, "state"), ({"state": 1, "timer": "soon"}, "timer")],
+    [
+        ({}, "state"),
+        ({"state": 2}, "state"),
+        ({"state": "on"}, "state"),
+        ({"state": 1, "timer": "soon"}, "timer"),
+        ({"state": 1, "timer": -5}, "timer"),
+        ({"state": 1, "timer": 10**17}, "timer"),
+    ],
 )
 def test_lobby_rejects_bad_input(
     client_for: ClientFor, room: Conversation, owner: User, params: dict[str, Any], key: str
@@ -570,7 +578,7 @@ def test_message_expiration_is_stored_and_applied_to_new_messages(
     assert chat[1]["message"] == "You set the message expiration to 3600 seconds"
 
 
-@pytest.mark.parametrize("seconds", [-1, "soon", None])
+@pytest.mark.parametrize("seconds", [-1, 2**31, "soon", None])
 def test_message_expiration_rejects_bad_seconds(
     client_for: ClientFor, room: Conversation, owner: User, seconds: Any
 ) -> None:
@@ -581,3 +589,33 @@ def test_message_expiration_rejects_bad_seconds(
     assert response.status_code == 400
     assert ocs_error(response) == "seconds"
     assert Conversation.objects.get(pk=room.pk).message_expiration == 0
+
+
+HUGE = "999999999999999999"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("get", "/room", {"modifiedSince": HUGE}),
+        ("get", "/room", {"modifiedSince": "-" + HUGE}),
+        ("put", "/room/{token}/webinar/lobby", {"state": 1, "timer": HUGE}),
+        ("post", "/room/{token}/message-expiration", {"seconds": HUGE}),
+        ("delete", "/room/{token}/attendees", {"attendeeId": HUGE}),
+        ("post", "/room/{token}/moderators", {"attendeeId": HUGE}),
+        ("delete", "/room/{token}/moderators", {"attendeeId": "-" + HUGE}),
+        ("put", "/room/{token}/listable", {"scope": HUGE}),
+        ("post", "/room", {"roomType": HUGE, "roomName": "x"}),
+        ("post", "chat", {"message": "hi", "replyTo": HUGE}),
+        ("get", "chat", {"lastKnownMessageId": HUGE, "lookIntoFuture": 1}),
+        ("get", "chat", {"limit": HUGE}),
+    ],
+)
+def test_huge_integers_never_cause_a_server_error(
+    client_for: ClientFor, room: Conversation, owner: User, method: str, path: str, params: dict[str, str]
+) -> None:
+    target = f"{V1}/chat/{room.token}" if path == "chat" else V4 + path.format(token=room.token)
+
+    response = getattr(client_for(owner), method)(target, params)
+
+    assert response.status_code < 500
