@@ -38,7 +38,23 @@ def _message_with_parent(message: ChatMessage, *, attendee: Attendee) -> dict[st
     return payload
 
 
-class RoomView(OCSView):
+_MISSING = object()
+
+
+class ConversationsView(OCSView):
+    def text(self, name: str, *, error: str | None = None, default: Any = _MISSING) -> str:
+        """A string parameter that the database can store: PostgreSQL text cannot hold NUL
+        characters, so a value containing one is a 400 with the parameter's key, not a 500."""
+        if default is _MISSING:
+            value = self.params.str(name, error=error)
+        else:
+            value = self.params.str(name, error=error, default=default)
+        if "\x00" in value:
+            raise BadRequest(error or name)
+        return value
+
+
+class RoomView(ConversationsView):
     """Base for endpoints on one conversation: the access checks of contract 1.0, in order."""
 
     def get_attendee(self, token: str, *, moderator: bool = False, lobby_rule: bool = False) -> Attendee:
@@ -53,7 +69,7 @@ class RoomView(OCSView):
         return Response(room_payload_for_user(user=self.request.user, room=room), status=status)
 
 
-class RoomListView(OCSView):
+class RoomListView(ConversationsView):
     def get(self, request: Request) -> Response:
         """The caller's conversations by ascending id; ``modifiedSince`` keeps those whose last
         activity is at or after that unix time."""
@@ -70,10 +86,10 @@ class RoomListView(OCSView):
 
     def post(self, request: Request) -> Response:
         room_type = self.params.int("roomType", error="type")
-        object_type = self.params.str("objectType", error="object", default="")
+        object_type = self.text("objectType", error="object", default="")
         if room_type == Conversation.Type.ONE_TO_ONE:
             room, created = rooms.conversation_create_one_to_one(
-                actor=request.user, invite=self.params.str("invite", default="")
+                actor=request.user, invite=self.text("invite", default="")
             )
             status = 201 if created else 200
         elif object_type:
@@ -81,8 +97,8 @@ class RoomListView(OCSView):
                 raise BadRequest("type")
             room = rooms.breakout_room_create_extra(
                 actor=request.user,
-                parent_token=self.params.str("objectId", error="room", default=""),
-                name=self.params.str("roomName", error="name", default=""),
+                parent_token=self.text("objectId", error="room", default=""),
+                name=self.text("roomName", error="name", default=""),
                 object_type=object_type,
             )
             status = 201
@@ -90,9 +106,9 @@ class RoomListView(OCSView):
             room = rooms.conversation_create(
                 actor=request.user,
                 room_type=room_type,
-                name=self.params.str("roomName", error="name", default=""),
-                invite=self.params.str("invite", error="invite", default=""),
-                source=self.params.str("source", error="source", default="users"),
+                name=self.text("roomName", error="name", default=""),
+                invite=self.text("invite", error="invite", default=""),
+                source=self.text("source", error="source", default="users"),
             )
             status = 201
         return Response(room_payload_for_user(user=request.user, room=room), status=status)
@@ -105,7 +121,7 @@ class RoomDetailView(RoomView):
 
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        name = self.params.str("roomName", error="name")
+        name = self.text("roomName", error="name")
         rooms.conversation_rename(actor=request.user, room=attendee.room, name=name)
         return Response(None)
 
@@ -118,7 +134,7 @@ class RoomDetailView(RoomView):
 class RoomDescriptionView(RoomView):
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        description = self.params.str("description", default="")
+        description = self.text("description", default="")
         rooms.conversation_description_set(actor=request.user, room=attendee.room, description=description)
         return Response(None)
 
@@ -131,8 +147,8 @@ class ParticipantsView(RoomView):
 
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        new_participant = self.params.str("newParticipant", error="new-participant")
-        source = self.params.str("source", default="users")
+        new_participant = self.text("newParticipant", error="new-participant")
+        source = self.text("source", default="users")
         rooms.participants_add(actor=request.user, room=attendee.room, new_participant=new_participant, source=source)
         return Response(None)
 
@@ -198,7 +214,7 @@ class PublicView(RoomView):
 class PasswordView(RoomView):
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        password = self.params.str("password", default="")
+        password = self.text("password", default="")
         rooms.conversation_password_set(actor=request.user, room=attendee.room, password=password)
         return Response(None)
 
@@ -218,9 +234,9 @@ class ChatView(RoomView):
         attendee = self.get_attendee(token, lobby_rule=True)
         message = chat.chat_message_post(
             attendee=attendee,
-            message=self.params.str("message"),
+            message=self.params.str("message"),  # NUL is trimmed at the ends, refused inside
             reply_to=self.params.int("replyTo", default=0),
-            reference_id=self.params.str("referenceId", default=""),
+            reference_id=self.text("referenceId", default=""),
         )
         return Response(_message_with_parent(message, attendee=attendee), status=201)
 

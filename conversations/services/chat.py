@@ -20,10 +20,10 @@ REFERENCE_ID_MAX_LENGTH = 64
 
 
 def chat_message_text_validate(message: str) -> str:
-    """The message as it is stored: trimmed, not empty (400 ``message``) and at most
+    """The message as it is stored: trimmed, not empty and free of NUL (400 ``message``), at most
     ``CHAT_MAX_LENGTH`` code points (413 ``message``), as the contract counts them."""
     text = message.strip(TRIM_CHARACTERS)
-    if not text:
+    if not text or "\x00" in text:  # PostgreSQL text cannot hold NUL characters
         raise BadRequest("message")
     if len(text) > settings.CHAT_MAX_LENGTH:
         raise PayloadTooLarge("message")

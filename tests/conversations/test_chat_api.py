@@ -126,6 +126,15 @@ def test_post_message_rejects_bad_input(
     assert not ChatMessage.objects.exists()
 
 
+def test_nul_and_vertical_tab_at_the_ends_are_trimmed_like_php(
+    client_for: ClientFor, room: Conversation, student: User
+) -> None:
+    response = client_for(student).post(chat_url(room), {"message": "\x00\x0b hi \x00"}, format="json")
+
+    assert response.status_code == 201
+    assert ChatMessage.objects.get().message == "hi"
+
+
 def test_a_message_of_32000_code_points_after_trimming_is_accepted(
     client_for: ClientFor, room: Conversation, student: User
 ) -> None:

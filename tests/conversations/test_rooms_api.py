@@ -619,3 +619,26 @@ def test_huge_integers_never_cause_a_server_error(
     response = getattr(client_for(owner), method)(target, params)
 
     assert response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "key"),
+    [
+        ("post", "/room", {"roomType": 2, "roomName": "a\x00b"}, "name"),
+        ("post", "/room", {"roomType": 1, "invite": "a\x00b"}, "invite"),
+        ("put", "/room/{token}", {"roomName": "a\x00b"}, "name"),
+        ("put", "/room/{token}/description", {"description": "a\x00b"}, "description"),
+        ("post", "/room/{token}/participants", {"newParticipant": "a\x00b"}, "new-participant"),
+        ("post", "chat", {"message": "a\x00b"}, "message"),
+        ("post", "chat", {"message": "ab", "referenceId": "a\x00b"}, "referenceId"),
+    ],
+)
+def test_nul_characters_are_refused_with_the_parameters_key(
+    client_for: ClientFor, room: Conversation, owner: User, method: str, path: str, params: dict[str, Any], key: str
+) -> None:
+    target = f"{V1}/chat/{room.token}" if path == "chat" else V4 + path.format(token=room.token)
+
+    response = getattr(client_for(owner), method)(target, params, format="json")
+
+    assert response.status_code == 400
+    assert ocs_error(response) == key
