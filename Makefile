@@ -35,7 +35,7 @@ var/demo_password: | $(BIN)/python
 	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
 
 setup: $(VENV)/.requirements var/secret_key var/demo_password
-	$(SECRET_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SECRET_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(SECRET_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 serve: setup

@@ -3,8 +3,10 @@
 - Bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are refused with 413 before anything
   reads them (DRF's parsers read the raw stream and would not enforce the limit themselves).
 - Brute-force protection (contract decision 13): a client address that produced
-  ``BRUTEFORCE_MAX_ATTEMPTS`` 404 answers within ``BRUTEFORCE_WINDOW_SECONDS`` gets 429 with
-  ``Retry-After`` on every OCS request until the window ends. The counters live in Django's
+  ``BRUTEFORCE_MAX_ATTEMPTS`` failures within ``BRUTEFORCE_WINDOW_SECONDS`` gets 429 with
+  ``Retry-After`` on every OCS request until the window ends. Failures are 404 answers (token
+  probing) and 401 answers to requests that sent credentials (password guessing, which also
+  costs a slow hash per attempt). The counters live in Django's
   cache (no SQL): the default LocMem cache counts per worker process, ``REDIS_URL`` shares the
   counters between all workers.
 - An unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page.
@@ -41,7 +43,7 @@ def client_address(request: HttpRequest) -> str:
 
 
 class BruteForceGuard:
-    """Counts 404s per client address in a fixed window that starts with the first one."""
+    """Counts failures per client address in a fixed window that starts with the first one."""
 
     def __init__(self, address: str) -> None:
         self.count_key = BRUTEFORCE_COUNT_PREFIX + address
@@ -83,9 +85,13 @@ class OCSMiddleware:
         if self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return ocs_error_json(request, 413, message="Request body too large")
         response = self.get_response(request)
-        if guard is not None and getattr(response, "ocs_status", response.status_code) == 404:
+        if guard is not None and self._is_failure(request, getattr(response, "ocs_status", response.status_code)):
             guard.record_failure()
         return response
+
+    @staticmethod
+    def _is_failure(request: HttpRequest, status: int) -> bool:
+        return status == 404 or (status == 401 and "HTTP_AUTHORIZATION" in request.META)
 
     @staticmethod
     def _declared_length(request: HttpRequest) -> int:

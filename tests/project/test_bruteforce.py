@@ -132,3 +132,24 @@ def test_the_guard_adds_no_sql_queries(
     # force_authenticate: 1. the attendee lookup of the unknown token, nothing else
     with django_assert_num_queries(1):
         assert probe(client, 1) == [404]
+
+
+def test_failed_logins_count_like_404s(protection: Any, owner: User) -> None:
+    import base64
+
+    from django.test import Client
+
+    wrong = "Basic " + base64.b64encode(b"owner:wrong").decode()
+    client = Client(HTTP_AUTHORIZATION=wrong, HTTP_OCS_APIREQUEST="true", REMOTE_ADDR="10.0.0.1")
+
+    statuses = [client.get(f"{V4}/room").status_code for _ in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_anonymous_401s_without_credentials_do_not_count(
+    protection: Any, anonymous_client: APIClient, db: None
+) -> None:
+    statuses = [anonymous_client.get(f"{V4}/room", REMOTE_ADDR="10.0.0.1").status_code for _ in range(5)]
+
+    assert statuses == [401] * 5
