@@ -122,6 +122,10 @@ def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Convers
     if invitee is None or invitee.pk == actor.pk:
         raise BadRequest("invite")
     name = one_to_one_name([actor.username, invitee.username])
+    if len(name) > ROOM_NAME_MAX_LENGTH:
+        # Two user ids of up to 150 characters each do not fit the name column that keeps the
+        # pair unique; such a pair cannot have a one-to-one conversation.
+        raise BadRequest("invite")
     room, created = _one_to_one_get_or_create(name=name)
     present = set(Attendee.objects.filter(room=room, user__in=[actor, invitee]).values_list("user_id", flat=True))
     placements = [
