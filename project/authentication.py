@@ -51,8 +51,8 @@ def _credential_cache_key(username: str, password: str) -> str:
 def authenticate_credentials(username: str, password: str) -> tuple[User, AppPasswordCredential | None] | None:
     """The active user behind a user id and a password or app password (with the app password
     credential when one was used), or None."""
-    if not username or not password:
-        return None
+    if not username or not password or "\x00" in username:
+        return None  # PostgreSQL cannot even compare a string with NUL in it
     app_passwords = AppPassword.objects.filter(user=OuterRef("pk"), token_hash=AppPassword.hash_token(password))
     user = (
         User.objects.filter(username=username, is_active=True)

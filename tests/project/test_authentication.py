@@ -67,6 +67,8 @@ def test_basic_auth_with_the_password_identifies_the_user(alice: User) -> None:
         "Basic " + base64.b64encode(b"alice").decode(),
         "Basic " + base64.b64encode(b"alice:").decode(),
         "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
+        "Basic " + base64.b64encode(b"ali\x00ce:s3cret").decode(),
+        "Basic " + base64.b64encode(b"alice:s3\x00cret").decode(),
         "Basic not-base64!!",
         "Basic ",
     ],
