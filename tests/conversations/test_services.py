@@ -49,11 +49,12 @@ def test_one_to_one_creation_re_adds_a_user_who_left(owner: User, student: User)
     assert attendee_of(room, owner).participant_type == 1
 
 
-def test_a_pair_whose_name_does_not_fit_the_column_is_refused_with_invite(owner: User) -> None:
+def test_a_pair_whose_name_does_not_fit_the_column_is_refused_with_invite(db: None) -> None:
+    actor = UserFactory(username="a" * 150)
     UserFactory(username="u" * 150)
 
     with pytest.raises(BadRequest) as raised:
-        conversation_create_one_to_one(actor=owner, invite="u" * 150)
+        conversation_create_one_to_one(actor=actor, invite="u" * 150)
 
     assert raised.value.key == "invite"
     assert not Conversation.objects.exists()
