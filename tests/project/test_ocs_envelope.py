@@ -191,6 +191,9 @@ def test_format_query_parameter_never_breaks_the_json_answer(client_for: Any, ow
         (b"raw", "text/plain"),
         (b"--x\r\nbroken", "multipart/form-data; boundary=x"),
         (b"", "application/json"),
+        (b'{"roomName": ' + b"9" * 10_000 + b"}", "application/json"),
+        (b'{"roomName": 1e400}', "application/json"),
+        (b'{"roomName": NaN}', "application/json"),
     ],
 )
 def test_hostile_bodies_never_cause_a_server_error(
@@ -276,3 +279,16 @@ def test_disallowed_host_under_ocs_is_a_400_envelope(db: None) -> None:
 
     assert response.status_code == 400
     assert response.json()["ocs"]["meta"]["statuscode"] == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["modifiedSince=%ff%fe", "modifiedSince=%", "modifiedSince=%zz", "a=%00", "=&&==", "modifiedSince=" + "9" * 5000],
+)
+def test_malformed_query_strings_never_cause_a_server_error(
+    client_for: Any, room: Conversation, owner: User, query: str
+) -> None:
+    response = client_for(owner).get(f"{V4}/room?{query}")
+
+    assert response.status_code < 500
+    assert set(response.json()["ocs"]) == {"meta", "data"}

@@ -65,6 +65,22 @@ def test_postgres_urls_select_psycopg() -> None:
     assert result.stdout.strip() == "django.db.backends.postgresql"
 
 
+def test_redis_url_selects_the_shared_redis_cache() -> None:
+    probe = (
+        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "project.settings", "DJANGO_SECRET_KEY": "k" * 50})
+    env["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+
+
 def test_debug_without_a_secret_key_uses_a_development_key() -> None:
     assert load_settings(DJANGO_SECRET_KEY="", DJANGO_DEBUG="1").returncode == 0
 
