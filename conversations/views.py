@@ -41,6 +41,15 @@ def _message_with_parent(message: ChatMessage, *, attendee: Attendee) -> dict[st
 _MISSING = object()
 
 
+def _lobby_timer_passed(payloads: list[dict[str, Any]], *, now: int) -> list[int]:
+    """Ids of the listed conversations whose lobby is on with a timer that has passed."""
+    return [
+        payload["id"]
+        for payload in payloads
+        if payload["objectType"] == "" and payload["lobbyState"] and 0 < payload["lobbyTimer"] <= now
+    ]
+
+
 class ConversationsView(OCSView):
     def text(self, name: str, *, error: str | None = None, default: Any = _MISSING) -> str:
         """A string parameter that the database can store: PostgreSQL text cannot hold NUL
@@ -59,6 +68,9 @@ class RoomView(ConversationsView):
 
     def get_attendee(self, token: str, *, moderator: bool = False, lobby_rule: bool = False) -> Attendee:
         attendee = attendee_get_for_user(user=self.request.user, token=token)
+        if rooms.lobby_timer_due(attendee.room):
+            rooms.conversation_lobby_timers_expire(room_ids=[attendee.room.pk])
+            attendee.room.lobby_state, attendee.room.lobby_timer = Conversation.Lobby.NONE, None
         if moderator and attendee.participant_type not in Attendee.MODERATOR_TYPES:
             raise Forbidden()
         if lobby_rule and is_held_in_lobby(attendee, attendee.room):
@@ -79,7 +91,12 @@ class RoomListView(ConversationsView):
         if modified_since > 0:
             since = rooms.datetime_from_timestamp(modified_since, error="modifiedSince")
             only_modified = Q(room__last_activity__gte=since)
-        response = Response(room_payloads_for_user(user=request.user, rooms=only_modified))
+        payloads = room_payloads_for_user(user=request.user, rooms=only_modified)
+        # Talk opens a lobby whose timer has passed when it loads the room (rare: extra queries).
+        due = _lobby_timer_passed(payloads, now=request_time)
+        if due and rooms.conversation_lobby_timers_expire(room_ids=due):
+            payloads = room_payloads_for_user(user=request.user, rooms=only_modified)
+        response = Response(payloads)
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()
         response["X-Nextcloud-Talk-Modified-Before"] = str(request_time)
         return response

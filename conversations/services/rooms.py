@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.serializers import rich_user
 from conversations.services.primitives import (
     TOKEN_ATTEMPTS,
@@ -312,6 +314,49 @@ def conversation_lobby_set(*, actor: User, room: Conversation, state: int, timer
         key = "lobby_non_moderators" if state else "lobby_none"
         system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
     return room
+
+
+def lobby_timer_due(room: Conversation, *, now: datetime | None = None) -> bool:
+    """Whether the lobby of ``room`` is on with a timer that has passed (a breakout room's lobby
+    follows its parent, never a timer)."""
+    return (
+        room.parent_id is None
+        and room.lobby_state == Conversation.Lobby.NON_MODERATORS
+        and room.lobby_timer is not None
+        and room.lobby_timer <= (now or timezone.now())
+    )
+
+
+@transaction.atomic
+def conversation_lobby_timers_expire(*, room_ids: Iterable[int], now: datetime | None = None) -> list[int]:
+    """Open every given lobby whose timer has passed, as Talk does when it loads such a room, and
+    post ``lobby_timer_reached`` there (actor: the system). The rows are locked and re-checked,
+    in id order, so concurrent requests open each lobby exactly once. Returns the opened ids."""
+    now = now or timezone.now()
+    due = Conversation.objects.filter(
+        pk__in=list(room_ids),
+        parent__isnull=True,
+        lobby_state=Conversation.Lobby.NON_MODERATORS,
+        lobby_timer__lte=now,
+    )
+    opened = list(due.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not opened:
+        return []
+    Conversation.objects.filter(pk__in=opened).update(
+        lobby_state=Conversation.Lobby.NONE, lobby_timer=None, last_activity=now
+    )
+    ChatMessage.objects.bulk_create(
+        ChatMessage(
+            room_id=room_id,
+            actor_type=Attendee.ACTOR_GUESTS,
+            actor_id="system",
+            message_type=ChatMessage.Type.SYSTEM,
+            system_message="lobby_timer_reached",
+            created_at=now,
+        )
+        for room_id in opened
+    )
+    return opened
 
 
 @transaction.atomic

@@ -642,3 +642,33 @@ def test_nul_characters_are_refused_with_the_parameters_key(
 
     assert response.status_code == 400
     assert ocs_error(response) == key
+
+
+def test_a_lobby_whose_timer_passed_opens_when_the_room_is_loaded(
+    client_for: ClientFor, room: Conversation, student: User
+) -> None:
+    Conversation.objects.filter(pk=room.pk).update(
+        lobby_state=Conversation.Lobby.NON_MODERATORS, lobby_timer=timezone.now() - timedelta(minutes=1)
+    )
+
+    response = client_for(student).get(f"{V1}/chat/{room.token}")
+
+    assert response.status_code == 200
+    stored = Conversation.objects.get(pk=room.pk)
+    assert (stored.lobby_state, stored.lobby_timer) == (0, None)
+    assert ocs_data(response)[0]["systemMessage"] == "lobby_timer_reached"
+    assert ocs_data(response)[0]["message"] == "The conversation is now open to everyone"
+
+
+def test_the_room_list_opens_lobbies_whose_timer_passed_and_only_those(
+    client_for: ClientFor, room: Conversation, student: User
+) -> None:
+    later = ConversationFactory(lobby_state=1, lobby_timer=timezone.now() + timedelta(hours=1))
+    AttendeeFactory(room=later, user=student)
+    Conversation.objects.filter(pk=room.pk).update(lobby_state=1, lobby_timer=timezone.now() - timedelta(seconds=5))
+
+    response = client_for(student).get(f"{V4}/room")
+
+    assert [(r["token"], r["lobbyState"]) for r in ocs_data(response)] == [(room.token, 0), (later.token, 1)]
+    assert system_messages(room) == ["lobby_timer_reached"]
+    assert system_messages(later) == []
