@@ -100,6 +100,15 @@ def test_a_second_request_does_not_pay_the_slow_hash_again(alice: User, hasher_c
     assert hasher_calls == ["s3cret"]
 
 
+def test_a_cached_password_login_costs_one_query(alice: User, django_assert_num_queries: Any) -> None:
+    client = basic_client("alice", "s3cret")
+    client.get(CLOUD_USER)
+
+    # 1. the user, joined with a matching app password (none); 2. the groups (cloud/user payload)
+    with django_assert_num_queries(2):
+        assert client.get(CLOUD_USER).status_code == 200
+
+
 def test_a_wrong_password_is_not_cached_as_verified(alice: User, hasher_calls: list[str]) -> None:
     assert basic_client("alice", "wrong").get(CLOUD_USER).status_code == 401
     assert basic_client("alice", "wrong").get(CLOUD_USER).status_code == 401
