@@ -64,7 +64,8 @@ class ConversationsView(OCSView):
 
 
 class RoomView(ConversationsView):
-    """Base for endpoints on one conversation: the access checks of contract 1.0, in order."""
+    """Base for endpoints on one conversation: the access checks of contract 1.0, in order.
+    A lobby whose timer has passed is opened first, as Talk does when it loads a room."""
 
     def get_attendee(self, token: str, *, moderator: bool = False, lobby_rule: bool = False) -> Attendee:
         attendee = attendee_get_for_user(user=self.request.user, token=token)
