@@ -58,8 +58,13 @@ LISTABLE_MESSAGES = {0: "listable_none", 1: "listable_users", 2: "listable_all"}
 
 
 def _tree_lock(room: Conversation) -> Conversation:
-    """Lock the root of ``room``'s tree (its parent, or the room itself) and return it fresh."""
-    return conversation_tree_lock(parent_id=room.parent_id or room.pk)
+    """Lock the root of ``room``'s tree (its parent, or the room itself) and return ``room`` as it
+    is now, read under the lock. Callers must continue with the returned row: the one they were
+    given was read before the lock and may be stale (a configure may have committed meanwhile)."""
+    root = conversation_tree_lock(parent_id=room.parent_id or room.pk)
+    if root.pk == room.pk:
+        return root
+    return Conversation.objects.select_related("parent").get(pk=room.pk)
 
 
 def datetime_from_timestamp(value: int, *, error: str) -> datetime:
@@ -290,7 +295,7 @@ def conversation_delete(*, actor: User, room: Conversation) -> None:
 
 def _conversation_delete(*, room: Conversation) -> None:
     # Lock the tree so that no concurrent configure/switch writes rows into rooms being deleted.
-    _tree_lock(room)
+    room = _tree_lock(room)
     Conversation.objects.filter(pk=room.pk).delete()
 
 
@@ -385,8 +390,7 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
     group conversation. Under the tree lock, so a concurrent configure sees the final type."""
     if room.type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
         raise BadRequest("type")
-    root = _tree_lock(room)
-    room = root if root.pk == room.pk else Conversation.objects.select_related("parent").get(pk=room.pk)
+    room = _tree_lock(room)
     new_type = Conversation.Type.PUBLIC if public else Conversation.Type.GROUP
     if room.type == new_type:
         return room
@@ -465,7 +469,7 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
         raise BadRequest("type")
     users = _users_for_source(new_participant=new_participant, source=source)
     # The parent's lock: a concurrent configure reads this room's attendee list.
-    _tree_lock(room)
+    room = _tree_lock(room)
     present = set(Attendee.objects.filter(room=room, user__in=[u.pk for u in users]).values_list("user_id", flat=True))
     placements = [_placement(room, u, Attendee.ParticipantType.USER) for u in users if u.pk not in present]
     return attendees_add_bulk(actor=actor, placements=placements)
@@ -537,7 +541,7 @@ def attendee_remove(*, actor: User, room: Conversation, attendee_id: int) -> Non
     """A moderator removes an attendee (Talk's removeAttendeeFromRoom). Removing oneself is
     leaving. Owners cannot be removed (403); a parent moderator cannot be removed from a breakout
     room (400 ``moderator``); removal from a parent cascades to its breakout rooms."""
-    _tree_lock(room)
+    room = _tree_lock(room)
     target = _attendee_in_room(room=room, attendee_id=attendee_id)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
@@ -557,7 +561,7 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
     other users remain (400 ``last-moderator``); the last user leaving deletes the conversation
     (with its breakout rooms); leaving a parent leaves its breakout rooms too. A parent moderator
     cannot leave a breakout room (400 ``moderator``)."""
-    _tree_lock(room)
+    room = _tree_lock(room)
     me = Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS, user=actor).first()
     if me is None:
         raise NotFound()
@@ -587,7 +591,7 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
 def _participant_type_change(*, actor: User, room: Conversation, attendee_id: int, promote: bool) -> Attendee:
     """Talk's changeParticipantType: unknown attendee 404, oneself 403, groups 400, already in the
     wanted state 400, owners and self-joined users 403."""
-    _tree_lock(room)
+    room = _tree_lock(room)
     target = _attendee_in_room(room=room, attendee_id=attendee_id)
     if target.actor_type == Attendee.ACTOR_USERS and target.user_id == actor.pk:
         raise Forbidden()

@@ -221,3 +221,19 @@ def test_promotion_racing_a_move_into_another_breakout_room_keeps_both_invariant
         assert sorted(
             Attendee.objects.filter(breakout_parent=parent, user=student).values_list("participant_type", flat=True)
         ) == [2, 2, 2, 2], student.username
+
+
+def test_promotion_with_a_row_read_before_a_configure_still_reaches_the_new_rooms(
+    room: Conversation, owner: User, student: User
+) -> None:
+    # A request reads the parent, then a configure commits before the promotion takes the lock:
+    # the decision to propagate must use the row read under the lock, not the stale one.
+    stale_parent = Conversation.objects.get(pk=room.pk)
+    breakout_rooms = breakout_rooms_build(room, count=3)
+
+    attendee_promote(actor=owner, room=stale_parent, attendee_id=attendee_of(room, student).pk)
+
+    assert types_by_room(student, room) == {
+        "Class": Attendee.ParticipantType.MODERATOR,
+        **{breakout.name: Attendee.ParticipantType.MODERATOR for breakout in breakout_rooms},
+    }
