@@ -57,7 +57,6 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
     "description_removed": ("{actor} removed the description", "You removed the description", ""),
     "user_added": ("{actor} added {user}", "You added {user}", "{actor} added you"),
     "user_removed": ("{actor} removed {user}", "You removed {user}", "{actor} removed you"),
-    "user_left": ("{actor} left the conversation", "You left the conversation", ""),
     "moderator_promoted": (
         "{actor} promoted {user} to moderator",
         "You promoted {user} to moderator",
@@ -113,6 +112,10 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Talk records leaving as ``user_removed`` by the user themselves and renders it this way.
+LEFT_TEXTS = ("{actor} left the conversation", "You left the conversation", "")
+
+
 def rich_user(user_id: str, display_name: str) -> dict[str, str]:
     """Talk's rich-object parameter for a user."""
     return {"type": "user", "id": user_id, "name": display_name}
@@ -122,8 +125,10 @@ def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> st
     texts = SYSTEM_MESSAGE_TEXTS.get(message.system_message)
     if texts is None:
         return message.message
-    others, for_actor, for_user = texts
     user_param = message.parameters.get("user") if isinstance(message.parameters, dict) else None
+    if message.system_message == "user_removed" and user_param and user_param.get("id") == message.actor_id:
+        texts = LEFT_TEXTS
+    others, for_actor, for_user = texts
     if viewer_actor_id is not None and viewer_actor_id == message.actor_id and message.actor_type == "users":
         text = for_actor
     elif for_user and user_param and viewer_actor_id is not None and user_param.get("id") == viewer_actor_id:

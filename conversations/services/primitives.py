@@ -114,14 +114,14 @@ def attendees_add_bulk(
 
 def attendees_remove_bulk(*, actor: User, attendees: Sequence[Attendee], now=None) -> int:
     """Delete the given attendee rows in one DELETE and post ``user_removed`` in each room
-    (``user_left`` where the actor removes themselves)."""
+    (as in Talk, also when the actor removes themselves: the text then reads "left")."""
     if not attendees:
         return 0
     now = now or timezone.now()
     messages = [
         SystemMessage(
             room_id=attendee.room_id,
-            key="user_left" if attendee.user_id == actor.pk else "user_removed",
+            key="user_removed",
             user=rich_user(attendee.actor_id, attendee.display_name),
         )
         for attendee in attendees

@@ -224,8 +224,8 @@ def test_switch_moves_the_student_into_the_target_only(
 
     assert response.status_code == 200
     assert [("student" in members(r)) for r in rooms] == [False, False, True]
-    # The student removed themselves: the primitive records that as "user_left".
-    assert system_messages(rooms[0])[-1] == "user_left"
+    # The student removed themselves: Talk records that as user_removed by the student.
+    assert system_messages(rooms[0])[-1] == "user_removed"
     assert system_messages(rooms[2])[-1] == "user_added"
 
 

@@ -112,7 +112,7 @@ def test_switch_query_count_does_not_grow(
     lifecycle.breakout_switch(actor=student, parent=room, target=tree[0].token)
 
     # SAVEPOINT; lock; SELECT caller's parent row; SELECT rooms; SELECT caller's breakout rows;
-    # DELETE the old row, INSERT user_left, UPDATE last activity; INSERT the new row, INSERT
+    # DELETE the old row, INSERT user_removed, UPDATE last activity; INSERT the new row, INSERT
     # user_added, UPDATE last activity; RELEASE.
     with django_assert_num_queries(12):
         lifecycle.breakout_switch(actor=student, parent=room, target=tree[-1].token)

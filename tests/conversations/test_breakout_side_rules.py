@@ -342,7 +342,7 @@ def test_leaving_the_parent_leaves_its_breakout_rooms(
 
     assert response.status_code == 200
     assert types_by_room(student, room) == {}
-    assert system_messages(breakout_rooms[0]) == ["user_left"]
+    assert system_messages(breakout_rooms[0]) == ["user_removed"]
 
 
 def test_a_student_may_leave_a_breakout_room_but_a_parent_moderator_may_not(
@@ -490,7 +490,7 @@ def test_leaving_a_parent_takes_constant_queries(
     client = client_for(moderator)
 
     # caller's attendee; savepoint; tree lock; own row; user/moderator counts; the caller's
-    # breakout rows; DELETE (collector SELECT + DELETE); INSERT + touch of user_left; release.
+    # breakout rows; DELETE (collector SELECT + DELETE); INSERT + touch of user_removed; release.
     with django_assert_num_queries(10):
         response = client.delete(url(room, "/participants/self"))
 

@@ -281,3 +281,15 @@ def test_reading_the_chat_takes_a_constant_number_of_queries(
         response = client.get(chat_url(room))
 
     assert len(ocs_data(response)) == min(count, 100)
+
+
+def test_leaving_reads_as_left_for_others_and_you_left_for_the_leaver(
+    client_for: Callable[[User], APIClient], room: Conversation, owner: User, student: User
+) -> None:
+    client_for(student).delete(f"{V4}/room/{room.token}/participants/self")
+
+    latest = client_for(owner).get(f"{V1}/chat/{room.token}", {"lookIntoFuture": 0, "limit": 1})
+
+    message = ocs_data(latest)[0]
+    assert (message["systemMessage"], message["message"]) == ("user_removed", "{actor} left the conversation")
+    assert message["messageParameters"]["user"]["id"] == "student"

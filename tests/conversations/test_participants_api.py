@@ -232,12 +232,14 @@ def test_remove_attendee_of_another_room_is_404(client_for: ClientFor, room: Con
 # --- DELETE participants/self ---------------------------------------------------------------------
 
 
-def test_a_student_leaves_with_user_left(client_for: ClientFor, room: Conversation, student: User) -> None:
+def test_a_student_leaving_is_recorded_as_user_removed_by_themselves(
+    client_for: ClientFor, room: Conversation, student: User
+) -> None:
     response = client_for(student).delete(url(room, "/participants/self"))
 
     assert response.status_code == 200
     assert not Attendee.objects.filter(room=room, user=student).exists()
-    assert system_messages(room) == ["user_left"]
+    assert system_messages(room) == ["user_removed"]
 
 
 def test_the_last_moderator_cannot_leave_while_others_remain(
