@@ -27,6 +27,7 @@ from django.utils import timezone
 from breakout.attendee_map import attendee_map_parse, attendee_map_validate
 from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.selectors import breakout_rooms_enabled
+from conversations.services.chat import chat_message_text_validate
 from conversations.services.primitives import (
     Placement,
     SystemMessage,
@@ -37,7 +38,7 @@ from conversations.services.primitives import (
     rooms_touch,
     system_messages_post,
 )
-from project.errors import BadRequest, NotFound, PayloadTooLarge
+from project.errors import BadRequest, NotFound
 
 ROOMS_MINIMUM = 1
 ROOMS_MAXIMUM = 20
@@ -46,9 +47,6 @@ CONFIGURABLE_MODES = (
     Conversation.BreakoutMode.MANUAL,
     Conversation.BreakoutMode.FREE,
 )
-CHAT_MAX_LENGTH = 32000
-# PHP's trim() default set: what Talk strips from both ends of a chat message.
-CHAT_TRIM_CHARACTERS = " \t\n\r\0\x0b"
 
 
 def _breakout_rooms(parent: Conversation) -> QuerySet[Conversation]:
@@ -215,11 +213,9 @@ def breakout_broadcast(*, actor: User, parent: Conversation, message: str | None
     with one timestamp, in one INSERT: into all rooms or, on any error, into none (decision 11)."""
     parent = conversation_tree_lock(parent_id=parent.pk)
     _require_configured(parent)
-    text = message.strip(CHAT_TRIM_CHARACTERS) if isinstance(message, str) else ""
-    if not text:
+    if not isinstance(message, str):
         raise BadRequest("message")
-    if len(text) > CHAT_MAX_LENGTH:
-        raise PayloadTooLarge("message")
+    text = chat_message_text_validate(message)
     now = timezone.now()
     room_ids = list(_breakout_rooms(parent).values_list("pk", flat=True))
     ChatMessage.objects.bulk_create(

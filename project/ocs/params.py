@@ -66,13 +66,17 @@ class Params:
             raise BadRequest(error or name)
         return parsed
 
-    def str(self, name: str, *, error: str | None = None, default: Any = _MISSING) -> str:
+    def str(self, name: str, *, error: str | None = None, default: Any = _MISSING, allow_nul: bool = False) -> str:
+        """A string parameter. NUL characters are refused unless ``allow_nul``: pass it only where
+        the service trims them away like PHP and refuses what remains (chat messages)."""
         value = self._values.get(name, _MISSING)
         if value is _MISSING or value is None:
             if default is not _MISSING:
                 return default
             raise BadRequest(error or name)
-        if not isinstance(value, str):
+        # PostgreSQL text cannot hold NUL characters: refusing them here keeps every string
+        # parameter storable on both databases (a 400 with the parameter's key, not a 500).
+        if not isinstance(value, str) or (not allow_nul and "\x00" in value):
             raise BadRequest(error or name)
         return value
 

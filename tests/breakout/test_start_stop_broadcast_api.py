@@ -203,6 +203,19 @@ def test_broadcast_refuses_a_missing_or_empty_message(
     assert not ChatMessage.objects.filter(message_type="comment").exists()
 
 
+def test_broadcast_trims_nul_at_the_ends_and_refuses_it_inside(
+    client_for: Client, room: Conversation, owner: User, configured: Callable[..., list]
+) -> None:
+    configured()
+
+    inside = broadcast(client_for(owner), room.token, message="hello\x00world")
+    ends = broadcast(client_for(owner), room.token, message="\x00hello\x00")
+
+    assert (inside.status_code, ocs_error(inside)) == (400, "message")
+    assert ends.status_code == 201
+    assert set(ChatMessage.objects.filter(message_type="comment").values_list("message", flat=True)) == {"hello"}
+
+
 def test_broadcast_refuses_more_than_32000_code_points_with_413_and_posts_nothing(
     client_for: Client, room: Conversation, owner: User, configured: Callable[..., list]
 ) -> None:

@@ -144,6 +144,15 @@ def test_str_refuses_non_strings() -> None:
         assert error.value.key == name
 
 
+def test_str_refuses_a_nul_character_unless_the_caller_trims_it_away() -> None:
+    params = params_of("POST", data={"roomName": "a\x00b", "message": "\x00hi\x00"}, content_type="application/json")
+
+    with pytest.raises(BadRequest) as error:
+        params.str("roomName")
+    assert error.value.key == "roomName"
+    assert params.str("message", allow_nul=True) == "\x00hi\x00"
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(True, True), (False, False), (1, True), (0, False), ("true", True), ("0", False), ("yes", True), ("off", False)],
