@@ -121,28 +121,19 @@ def breakout_configure(
     members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
     moderators = [a for a in members if a.participant_type in Attendee.MODERATOR_TYPES]
     students = [a for a in members if a.participant_type in Attendee.STUDENT_TYPES]
-    placements = [_placement(attendee, room) for room in rooms for attendee in moderators]
+    placements = [Placement.of_attendee(attendee, room) for room in rooms for attendee in moderators]
     if mode == Conversation.BreakoutMode.AUTOMATIC:
         random.shuffle(students)
-        placements += [_placement(attendee, rooms[index % amount]) for index, attendee in enumerate(students)]
+        placements += [
+            Placement.of_attendee(attendee, rooms[index % amount]) for index, attendee in enumerate(students)
+        ]
     elif mode == Conversation.BreakoutMode.MANUAL:
-        placements += [_placement(a, rooms[attendee_map[a.pk]]) for a in students if a.pk in attendee_map]
+        placements += [Placement.of_attendee(a, rooms[attendee_map[a.pk]]) for a in students if a.pk in attendee_map]
     attendees_add_bulk(actor=actor, placements=placements, now=now)
 
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_mode=mode)
     parent.breakout_room_mode = mode
     return parent
-
-
-def _placement(attendee: Attendee, room: Conversation) -> Placement:
-    """``attendee`` of the parent joining ``room`` with their parent type and display name."""
-    return Placement(
-        room=room,
-        user_id=attendee.user_id,
-        actor_id=attendee.actor_id,
-        display_name=attendee.display_name,
-        participant_type=attendee.participant_type,
-    )
 
 
 @transaction.atomic
@@ -272,7 +263,7 @@ def breakout_reorganize(*, actor: User, parent: Conversation, attendee_map: Mapp
     target_by_actor = {a.actor_id: rooms[mapping[a.pk]] for a in selected}
     removals = [a for a in current if a.room_id != target_by_actor[a.actor_id].pk]
     staying = {a.actor_id for a in current if a.room_id == target_by_actor[a.actor_id].pk}
-    placements = [_placement(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
+    placements = [Placement.of_attendee(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
     now = timezone.now()
     # Removals first: the partial unique constraint allows one breakout room per student.
     attendees_remove_bulk(actor=actor, attendees=removals, now=now)
@@ -338,5 +329,5 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str | None) ->
     now = timezone.now()
     attendees_remove_bulk(actor=actor, attendees=[a for a in mine if a.room_id != target_room.pk], now=now)
     if not any(a.room_id == target_room.pk for a in mine):
-        attendees_add_bulk(actor=actor, placements=[_placement(me, target_room)], now=now)
+        attendees_add_bulk(actor=actor, placements=[Placement.of_attendee(me, target_room)], now=now)
     return target_room

@@ -164,15 +164,7 @@ def demo_seed(*, students: int, conversation_name: str, password: str) -> DemoSe
         (room,) = conversations_create_bulk(rooms=[Conversation(type=Conversation.Type.GROUP, name=name)])
         system_messages_post(actor=teacher, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
         present: set[int] = set()
-        placements.append(
-            Placement(
-                room=room,
-                user_id=teacher.pk,
-                actor_id=teacher.username,
-                display_name=teacher.get_display_name(),
-                participant_type=Attendee.ParticipantType.OWNER,
-            )
-        )
+        placements.append(Placement.of_user(teacher, room, Attendee.ParticipantType.OWNER))
     else:
         # Another run (or a teacher's request) may be changing the same conversation.
         room = conversation_tree_lock(parent_id=room.pk)
@@ -180,13 +172,7 @@ def demo_seed(*, students: int, conversation_name: str, password: str) -> DemoSe
             Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS).values_list("user_id", flat=True)
         )
     placements += [
-        Placement(
-            room=room,
-            user_id=user.pk,
-            actor_id=user.username,
-            display_name=user.get_display_name(),
-            participant_type=Attendee.ParticipantType.USER,
-        )
+        Placement.of_user(user, room, Attendee.ParticipantType.USER)
         for username, user in sorted(users.items(), key=lambda item: item[1].pk)
         if username != DEMO_TEACHER and user.pk not in present
     ]

@@ -27,6 +27,28 @@ class Placement:
     display_name: str
     participant_type: int
 
+    @classmethod
+    def of_user(cls, user: User, room: Conversation, participant_type: int) -> Placement:
+        return cls(
+            room=room,
+            user_id=user.pk,
+            actor_id=user.username,
+            display_name=user.get_display_name(),
+            participant_type=participant_type,
+        )
+
+    @classmethod
+    def of_attendee(cls, attendee: Attendee, room: Conversation) -> Placement:
+        """The user behind ``attendee`` (of another room, usually the parent) joining ``room``
+        with the same participant type and display name."""
+        return cls(
+            room=room,
+            user_id=attendee.user_id,
+            actor_id=attendee.actor_id,
+            display_name=attendee.display_name,
+            participant_type=attendee.participant_type,
+        )
+
 
 @dataclass
 class SystemMessage:

@@ -77,16 +77,6 @@ def datetime_from_timestamp(value: int, *, error: str) -> datetime:
         raise BadRequest(error) from None
 
 
-def _placement(room: Conversation, user: User, participant_type: int) -> Placement:
-    return Placement(
-        room=room,
-        user_id=user.pk,
-        actor_id=user.username,
-        display_name=user.get_display_name(),
-        participant_type=participant_type,
-    )
-
-
 def _valid_room_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > ROOM_NAME_MAX_LENGTH:
@@ -136,7 +126,9 @@ def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Convers
     room, created = _one_to_one_get_or_create(name=name)
     present = set(Attendee.objects.filter(room=room, user__in=[actor, invitee]).values_list("user_id", flat=True))
     placements = [
-        _placement(room, user, Attendee.ParticipantType.OWNER) for user in (actor, invitee) if user.pk not in present
+        Placement.of_user(user, room, Attendee.ParticipantType.OWNER)
+        for user in (actor, invitee)
+        if user.pk not in present
     ]
     if created:
         system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
@@ -176,8 +168,8 @@ def conversation_create(
             raise BadRequest("source")
     room = conversations_create_bulk(rooms=[Conversation(type=room_type, name=name)])[0]
     system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
-    placements = [_placement(room, actor, Attendee.ParticipantType.OWNER)]
-    placements += [_placement(room, user, Attendee.ParticipantType.USER) for user in invitees]
+    placements = [Placement.of_user(actor, room, Attendee.ParticipantType.OWNER)]
+    placements += [Placement.of_user(user, room, Attendee.ParticipantType.USER) for user in invitees]
     attendees_add_bulk(actor=actor, placements=placements)
     return room
 
@@ -229,17 +221,8 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
         .exclude(user=actor)
         .order_by("id")
     )
-    placements = [_placement(room, actor, Attendee.ParticipantType.OWNER)]
-    placements += [
-        Placement(
-            room=room,
-            user_id=moderator.user_id,
-            actor_id=moderator.actor_id,
-            display_name=moderator.display_name,
-            participant_type=moderator.participant_type,
-        )
-        for moderator in moderators
-    ]
+    placements = [Placement.of_user(actor, room, Attendee.ParticipantType.OWNER)]
+    placements += [Placement.of_attendee(moderator, room) for moderator in moderators]
     attendees_add_bulk(actor=actor, placements=placements)
     return room
 
@@ -471,7 +454,7 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
     # The parent's lock: a concurrent configure reads this room's attendee list.
     room = _tree_lock(room)
     present = set(Attendee.objects.filter(room=room, user__in=[u.pk for u in users]).values_list("user_id", flat=True))
-    placements = [_placement(room, u, Attendee.ParticipantType.USER) for u in users if u.pk not in present]
+    placements = [Placement.of_user(u, room, Attendee.ParticipantType.USER) for u in users if u.pk not in present]
     return attendees_add_bulk(actor=actor, placements=placements)
 
 
@@ -489,21 +472,25 @@ def breakout_room_participant_add(*, actor: User, room: Conversation, user: User
     parent_attendee = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=user).first()
     added: list[Attendee] = []
     if parent_attendee is None:
-        added += attendees_add_bulk(actor=actor, placements=[_placement(parent, user, Attendee.ParticipantType.USER)])
+        added += attendees_add_bulk(
+            actor=actor, placements=[Placement.of_user(user, parent, Attendee.ParticipantType.USER)]
+        )
     in_breakout_rooms = list(
         Attendee.objects.filter(breakout_parent=parent, actor_type=Attendee.ACTOR_USERS, user=user).order_by("id")
     )
     if parent_attendee is not None and parent_attendee.participant_type in MODERATOR_TYPES:
         if any(a.room_id == room.pk for a in in_breakout_rooms):
             raise BadRequest("moderator")
-        placement = _placement(room, user, parent_attendee.participant_type)
+        placement = Placement.of_user(user, room, parent_attendee.participant_type)
         return added + attendees_add_bulk(actor=actor, placements=[placement])
     if any(a.participant_type in MODERATOR_PERMISSION_TYPES for a in in_breakout_rooms):
         raise BadRequest("moderator")
     if any(a.room_id == room.pk for a in in_breakout_rooms):
         return added
     attendees_remove_bulk(actor=actor, attendees=in_breakout_rooms)
-    return added + attendees_add_bulk(actor=actor, placements=[_placement(room, user, Attendee.ParticipantType.USER)])
+    return added + attendees_add_bulk(
+        actor=actor, placements=[Placement.of_user(user, room, Attendee.ParticipantType.USER)]
+    )
 
 
 def _attendee_in_room(*, room: Conversation, attendee_id: int) -> Attendee:
@@ -646,16 +633,7 @@ def _propagate_moderator_change(*, actor: User, parent: Conversation, attendee: 
         system_messages_post(actor=actor, messages=messages)
     present = {row.room_id for row in rows}
     missing = Conversation.objects.filter(parent=parent).exclude(pk__in=present).order_by("id")
-    placements = [
-        Placement(
-            room=breakout_room,
-            user_id=attendee.user_id,
-            actor_id=attendee.actor_id,
-            display_name=attendee.display_name,
-            participant_type=attendee.participant_type,
-        )
-        for breakout_room in missing
-    ]
+    placements = [Placement.of_attendee(attendee, breakout_room) for breakout_room in missing]
     attendees_add_bulk(actor=actor, placements=placements)
 
 
