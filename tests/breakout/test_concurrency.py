@@ -9,46 +9,21 @@ from __future__ import annotations
 
 import json
 import random
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation, User
 from conversations.services.rooms import attendee_promote
 from project.errors import BadRequest
 from tests.breakout.conftest import add_students, breakout_rooms, parent_attendee
+from tests.concurrency import run_together
 from tests.conftest import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run each job in its own thread (own database connection), all released at once by a
-    barrier; returns each job's result or the exception it raised."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = [None] * len(jobs)
-
-    def work(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = job()
-        except Exception as exc:  # recorded and asserted on by the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung (deadlock?)"
-    return results
 
 
 def assert_tree_invariants(parent: Conversation) -> None:

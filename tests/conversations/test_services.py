@@ -4,12 +4,10 @@ under real concurrency (PostgreSQL only)."""
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.services.chat import chat_message_text_validate
@@ -21,6 +19,7 @@ from conversations.services.rooms import (
     one_to_one_name,
 )
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError
+from tests.concurrency import exceptions_of, run_together
 from tests.conftest import requires_postgres
 from tests.conversations.helpers import attendee_of, breakout_rooms_build, types_by_room
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
@@ -106,28 +105,6 @@ def test_chat_text_validation(text: str, error: type[ServiceError]) -> None:
 # --- concurrency (PostgreSQL) ---------------------------------------------------------------------
 
 
-def run_concurrently(jobs: list[Callable[[], Any]]) -> list[BaseException | None]:
-    """Run each job in its own thread (hence its own database connection), all released at once."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[BaseException | None] = [None] * len(jobs)
-
-    def worker(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            job()
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
-
-
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_one_to_one_creation_of_the_same_pair_yields_one_room() -> None:
@@ -137,9 +114,9 @@ def test_concurrent_one_to_one_creation_of_the_same_pair_yields_one_room() -> No
     def create(actor: User, invite: str) -> Callable[[], Any]:
         return lambda: conversation_create_one_to_one(actor=actor, invite=invite)
 
-    outcomes = run_concurrently([create(alice, "bob") if i % 2 else create(bob, "alice") for i in range(8)])
+    outcomes = run_together([create(alice, "bob") if i % 2 else create(bob, "alice") for i in range(8)])
 
-    assert outcomes == [None] * 8
+    assert exceptions_of(outcomes) == []
     room = Conversation.objects.get(type=Conversation.Type.ONE_TO_ONE)
     assert room.name == '["alice","bob"]'
     assert sorted(Attendee.objects.filter(room=room).values_list("actor_id", "participant_type")) == [
@@ -171,9 +148,9 @@ def test_concurrent_promote_and_demote_keep_the_moderator_invariant() -> None:
         return job
 
     for _ in range(3):
-        outcomes = run_concurrently([change(i % 2 == 0) for i in range(8)])
+        outcomes = run_together([change(i % 2 == 0) for i in range(8)])
 
-        assert outcomes == [None] * 8
+        assert exceptions_of(outcomes) == []
         parent_type = Attendee.objects.get(pk=target.pk).participant_type
         in_breakout_rooms = list(
             Attendee.objects.filter(breakout_parent=parent, user=student).values_list("participant_type", flat=True)
@@ -213,9 +190,9 @@ def test_promotion_racing_a_move_into_another_breakout_room_keeps_both_invariant
     jobs: list[Callable[[], Any]] = []
     for index, student in enumerate(students):
         jobs += [promote(parent_rows[index]), move(student, rooms[1 + index % 3]), move(student, rooms[3])]
-    outcomes = run_concurrently(jobs)
+    outcomes = run_together(jobs)
 
-    assert outcomes == [None] * len(jobs)
+    assert exceptions_of(outcomes) == []
     for student in students:
         assert Attendee.objects.get(room=parent, user=student).participant_type == 2
         assert sorted(
