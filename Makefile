@@ -12,7 +12,7 @@ STUDENTS ?= 30
 SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}"
 DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat var/demo_password)}"
 
-.PHONY: serve test setup lint clean-venv
+.PHONY: serve test setup lint bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test: $(VENV)/.requirements-dev
 	$(CHECK_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest -q
+
+# configure/start/broadcast/stop of a 3,000-student class, as ratios to floors of the same run.
+bench: $(VENV)/.requirements
+	DJANGO_DEBUG=1 $(BIN)/python bench/bench_breakout.py --students $(or $(BENCH_STUDENTS),3000)
 
 lint: $(VENV)/.requirements-dev
 	$(BIN)/ruff check .
