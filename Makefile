@@ -54,6 +54,7 @@ CHECK_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-only-for-make-test}"
 test: $(VENV)/.requirements-dev
 	$(CHECK_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(CHECK_ENV) $(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # configure/start/broadcast/stop of a 3,000-student class, as ratios to floors of the same run.

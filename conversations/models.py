@@ -176,6 +176,13 @@ class Conversation(models.Model):
     def object_type(self) -> str:
         return "room" if self.parent_id is not None else ""
 
+    @property
+    def object_id(self) -> str:
+        """Talk's ``objectId``: the parent's token for a breakout room (load ``parent`` with
+        select_related where many rooms are formatted)."""
+        parent = self.parent
+        return parent.token if parent is not None else ""
+
 
 class Attendee(models.Model):
     class ParticipantType(models.IntegerChoices):

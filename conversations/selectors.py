@@ -99,7 +99,8 @@ def room_payloads_for_user(*, user: User, rooms: Q | None = None) -> list[dict[s
 
 def format_attendee_rooms(attendees: Iterable[Attendee]) -> list[dict[str, Any]]:
     attendees = list(attendees)
-    message_ids = [a.last_message_id for a in attendees if getattr(a, "last_message_id", None)]
+    message_ids = [getattr(a, "last_message_id", None) for a in attendees]
+    message_ids = [pk for pk in message_ids if pk]
     messages = ChatMessage.objects.in_bulk(message_ids) if message_ids else {}
     payloads = []
     for attendee in attendees:

@@ -57,4 +57,4 @@ def breakout_orphans_remove(*, dry_run: bool) -> list[OrphanRoom]:
 
 
 def _orphan(room: Conversation) -> OrphanRoom:
-    return OrphanRoom(id=room.pk, token=room.token, name=room.name, parent_token=room.parent.token)
+    return OrphanRoom(id=room.pk, token=room.token, name=room.name, parent_token=room.object_id)

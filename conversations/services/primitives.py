@@ -41,6 +41,8 @@ class Placement:
     def of_attendee(cls, attendee: Attendee, room: Conversation) -> Placement:
         """The user behind ``attendee`` (of another room, usually the parent) joining ``room``
         with the same participant type and display name."""
+        if attendee.user_id is None:  # the check constraint attendee_users_have_user forbids it
+            raise ValueError(f"attendee {attendee.pk} is not a user")
         return cls(
             room=room,
             user_id=attendee.user_id,

@@ -468,6 +468,8 @@ def breakout_room_participant_add(*, actor: User, room: Conversation, user: User
     "every parent moderator is a moderator in each breakout room". Re-adding a student to the room
     they are in changes nothing (decision 9).
     """
+    if room.parent_id is None:
+        raise ValueError(f"{room.token} is not a breakout room")
     parent = conversation_tree_lock(parent_id=room.parent_id)
     parent_attendee = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=user).first()
     added: list[Attendee] = []
@@ -586,7 +588,7 @@ def _participant_type_change(*, actor: User, room: Conversation, attendee_id: in
         raise BadRequest()
     if promote == target.is_moderator:
         raise BadRequest()
-    new_types = {
+    new_types: dict[int, int] = {
         Attendee.ParticipantType.USER: Attendee.ParticipantType.MODERATOR,
         Attendee.ParticipantType.MODERATOR: Attendee.ParticipantType.USER,
         Attendee.ParticipantType.GUEST: Attendee.ParticipantType.GUEST_MODERATOR,

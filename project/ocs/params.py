@@ -8,6 +8,7 @@ key of that parameter, never a PHP-style coercion to 0 (contract, decision 3).
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -66,7 +67,9 @@ class Params:
             raise BadRequest(error or name)
         return parsed
 
-    def str(self, name: str, *, error: str | None = None, default: Any = _MISSING, allow_nul: bool = False) -> str:
+    def str(
+        self, name: builtins.str, *, error: builtins.str | None = None, default: Any = _MISSING, allow_nul: bool = False
+    ) -> builtins.str:
         """A string parameter. NUL characters are refused unless ``allow_nul``: pass it only where
         the service trims them away like PHP and refuses what remains (chat messages)."""
         value = self._values.get(name, _MISSING)
@@ -80,7 +83,7 @@ class Params:
             raise BadRequest(error or name)
         return value
 
-    def bool(self, name: str, *, error: str | None = None, default: Any = _MISSING) -> bool:
+    def bool(self, name: builtins.str, *, error: builtins.str | None = None, default: Any = _MISSING) -> bool:
         value = self._values.get(name, _MISSING)
         if value is _MISSING or value is None:
             if default is not _MISSING:
