@@ -277,6 +277,8 @@ def test_assign_reports_every_bad_line_and_changes_nothing(manual_parent: Conver
         "line 11: room number 0 is not between 1 and 3",
     ):
         assert expected in message
+    reported_lines = [int(line.split(":")[0].removeprefix("line ")) for line in message.splitlines()[1:]]
+    assert reported_lines == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert placement(manual_parent) == {}
 
 

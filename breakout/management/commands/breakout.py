@@ -216,24 +216,29 @@ class Command(BaseCommand):
             for row in rows:
                 member = members.get(row.user_id)
                 if row.user_id not in known:
-                    errors.append(f"line {row.line}: unknown user {row.user_id!r}")
+                    errors.append((row.line, f"line {row.line}: unknown user {row.user_id!r}"))
                 elif member is None:
-                    errors.append(f"line {row.line}: user {row.user_id!r} is not in the conversation {parent.token}")
+                    errors.append(
+                        (row.line, f"line {row.line}: user {row.user_id!r} is not in the conversation {parent.token}")
+                    )
                 elif member.participant_type not in Attendee.STUDENT_TYPES:
                     errors.append(
-                        f"line {row.line}: user {row.user_id!r} is a moderator of the conversation "
-                        "(moderators are in every room)"
+                        (
+                            row.line,
+                            f"line {row.line}: user {row.user_id!r} is a moderator of the conversation "
+                            "(moderators are in every room)",
+                        )
                     )
                 else:
                     attendee_map[member.pk] = row.room_number - 1
         if errors:
-            raise CommandError("nothing was changed:\n" + "\n".join(errors))
+            raise CommandError("nothing was changed:\n" + "\n".join(message for _, message in sorted(errors)))
         if not rows:
             raise CommandError(f"{path}: no assignment lines; nothing was changed")
         self._run(breakout_reorganize, actor=actor, parent=parent, attendee_map=attendee_map)
         self.stdout.write(f"Assigned {len(rows)} student(s) in {parent.token} (as {actor.username}).")
 
-    def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[str]]:
+    def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[tuple[int, str]]]:
         try:
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 lines = list(csv.reader(handle))
@@ -242,7 +247,7 @@ class Command(BaseCommand):
         except (UnicodeDecodeError, csv.Error) as error:
             raise CommandError(f"{path} is not a UTF-8 CSV file: {error}") from error
         rows: list[CsvAssignment] = []
-        errors: list[str] = []
+        errors: list[tuple[int, str]] = []
         first_line_of: dict[str, int] = {}
         seen_data = False
         for number, cells in enumerate(lines, start=1):
@@ -250,7 +255,7 @@ class Command(BaseCommand):
             if not any(cells):
                 continue
             if len(cells) != 2:
-                errors.append(f"line {number}: expected 2 columns (user id, room number), got {len(cells)}")
+                errors.append((number, f"line {number}: expected 2 columns (user id, room number), got {len(cells)}"))
                 seen_data = True
                 continue
             user_id, room_text = cells
@@ -259,17 +264,19 @@ class Command(BaseCommand):
                 continue
             seen_data = True
             if not user_id:
-                errors.append(f"line {number}: the user id is empty")
+                errors.append((number, f"line {number}: the user id is empty"))
                 continue
             if not INTEGER.fullmatch(room_text):
-                errors.append(f"line {number}: room number {room_text!r} is not a whole number")
+                errors.append((number, f"line {number}: room number {room_text!r} is not a whole number"))
                 continue
             room_number = int(room_text)
             if not 1 <= room_number <= room_count:
-                errors.append(f"line {number}: room number {room_number} is not between 1 and {room_count}")
+                errors.append((number, f"line {number}: room number {room_number} is not between 1 and {room_count}"))
                 continue
             if user_id in first_line_of:
-                errors.append(f"line {number}: user {user_id!r} is already assigned on line {first_line_of[user_id]}")
+                errors.append(
+                    (number, f"line {number}: user {user_id!r} is already assigned on line {first_line_of[user_id]}")
+                )
                 continue
             first_line_of[user_id] = number
             rows.append(CsvAssignment(line=number, user_id=user_id, room_number=room_number))
