@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +16,19 @@ from breakout.services import lifecycle
 from conversations.selectors import breakout_tree_payloads_for_user, room_payload_for_user
 from conversations.views import RoomView
 from project.ocs.params import parse_strict_int
+from project.ocs.schema import (
+    ROOM_LIST,
+    TOKEN_PATTERN,
+    int_field,
+    ocs_body,
+    ocs_responses,
+    query_param,
+    str_field,
+)
+
+ATTENDEE_MAP_HELP = (
+    'JSON object: attendee id in the parent -> 0-based room index (ascending id order), e.g. \'{"17": 0, "18": 1}\''
+)
 
 
 class BreakoutView(RoomView):
@@ -34,6 +49,17 @@ class BreakoutView(RoomView):
 class BreakoutRoomsView(BreakoutView):
     """``/v1/breakout-rooms/{parent}``: configure (POST) and remove (DELETE)."""
 
+    @extend_schema(
+        operation_id="breakout_room-configure-breakout-rooms",
+        summary="Configure breakout rooms",
+        request=ocs_body(
+            "BreakoutConfigureRequest",
+            mode=int_field(choices={1: "automatic", 2: "manual", 3: "free"}),
+            amount=int_field(min_value=1, max_value=20, help_text="Number of breakout rooms"),
+            attendeeMap=str_field(required=False, default="[]", help_text=ATTENDEE_MAP_HELP + " (mode 2 only)"),
+        ),
+        responses=ocs_responses(data=ROOM_LIST, _400="config, room, mode, amount, attendeeMap"),
+    )
     def post(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token, moderator=True).room
         parent = lifecycle.breakout_configure(
@@ -45,6 +71,7 @@ class BreakoutRoomsView(BreakoutView):
         )
         return self.tree_response(parent)
 
+    @extend_schema(operation_id="breakout_room-remove-breakout-rooms", summary="Remove breakout rooms")
     def delete(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token, moderator=True).room
         parent = lifecycle.breakout_remove(actor=request.user, parent=parent)
@@ -54,16 +81,35 @@ class BreakoutRoomsView(BreakoutView):
 class BreakoutRoomsStateView(BreakoutView):
     """``/v1/breakout-rooms/{parent}/rooms``: start (POST) and stop (DELETE)."""
 
+    @extend_schema(
+        operation_id="breakout_room-start-breakout-rooms",
+        summary="Start breakout rooms",
+        responses=ocs_responses(data=ROOM_LIST, _400="mode"),
+    )
     def post(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token, moderator=True).room
         return self.tree_response(lifecycle.breakout_start(actor=request.user, parent=parent))
 
+    @extend_schema(
+        operation_id="breakout_room-stop-breakout-rooms",
+        summary="Stop breakout rooms",
+        responses=ocs_responses(data=ROOM_LIST, _400="mode"),
+    )
     def delete(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token, moderator=True).room
         return self.tree_response(lifecycle.breakout_stop(actor=request.user, parent=parent))
 
 
 class BroadcastView(BreakoutView):
+    @extend_schema(
+        operation_id="breakout_room-broadcast-chat-message",
+        summary="Broadcast a chat message to all breakout rooms",
+        request=ocs_body(
+            "BreakoutBroadcastRequest",
+            message=str_field(help_text="At most 32000 characters after trimming (longer: 413)"),
+        ),
+        responses=ocs_responses(status.HTTP_201_CREATED, data=ROOM_LIST, _400="mode", _413="message"),
+    )
     def post(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token, moderator=True).room
         parent = lifecycle.breakout_broadcast(actor=request.user, parent=parent, message=self.optional_str("message"))
@@ -71,6 +117,12 @@ class BroadcastView(BreakoutView):
 
 
 class ReorganizeView(BreakoutView):
+    @extend_schema(
+        operation_id="breakout_room-apply-attendee-map",
+        summary="Reorganize attendees",
+        request=ocs_body("BreakoutAttendeeMapRequest", attendeeMap=str_field(help_text=ATTENDEE_MAP_HELP)),
+        responses=ocs_responses(data=ROOM_LIST, _400="config, mode, attendeeMap, moderator"),
+    )
     def post(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token, moderator=True).room
         parent = lifecycle.breakout_reorganize(
@@ -82,11 +134,21 @@ class ReorganizeView(BreakoutView):
 class AssistanceView(BreakoutView):
     """``/v1/breakout-rooms/{breakout room}/request-assistance``: request (POST), reset (DELETE)."""
 
+    @extend_schema(
+        operation_id="breakout_room-request-assistance",
+        summary="Request assistance (token: a breakout room)",
+        responses=ocs_responses(_400="room"),
+    )
     def post(self, request: Request, token: str) -> Response:
         room = self.get_attendee(token).room
         room = lifecycle.assistance_request(actor=request.user, room=room)
         return Response(room_payload_for_user(user=request.user, room=room))
 
+    @extend_schema(
+        operation_id="breakout_room-reset-request-for-assistance",
+        summary="Reset the request for assistance (token: a breakout room)",
+        responses=ocs_responses(_400="room"),
+    )
     def delete(self, request: Request, token: str) -> Response:
         room = self.get_attendee(token).room
         room = lifecycle.assistance_reset(actor=request.user, room=room)
@@ -94,6 +156,14 @@ class AssistanceView(BreakoutView):
 
 
 class SwitchView(BreakoutView):
+    @extend_schema(
+        operation_id="breakout_room-switch-breakout-room",
+        summary="Switch breakout room (free mode, non-moderators)",
+        request=ocs_body(
+            "BreakoutSwitchRequest", target=str_field(help_text=f"Token of a breakout room ({TOKEN_PATTERN})")
+        ),
+        responses=ocs_responses(_400="mode, status, moderator, target"),
+    )
     def post(self, request: Request, token: str) -> Response:
         parent = self.get_attendee(token).room
         target = lifecycle.breakout_switch(actor=request.user, parent=parent, target=self.optional_str("target"))
@@ -102,12 +172,23 @@ class SwitchView(BreakoutView):
 
 
 class BreakoutRoomListView(BreakoutView):
+    @extend_schema(
+        operation_id="room-get-breakout-rooms",
+        summary="Get breakout rooms",
+        responses=ocs_responses(data=ROOM_LIST, _400="mode, status"),
+    )
     def get(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token)
         return Response(selectors.breakout_rooms_payloads_for_attendee(user=request.user, attendee=attendee))
 
 
 class BreakoutParticipantListView(BreakoutView):
+    @extend_schema(
+        operation_id="room-get-breakout-room-participants",
+        summary="Get participants of the parent and its breakout rooms",
+        parameters=[query_param("includeStatus", OpenApiTypes.BOOL, description="Include user statuses")],
+        responses=ocs_responses(data={"type": "array", "items": {"type": "object"}}, _400="mode, status"),
+    )
     def get(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, lobby_rule=True)
         include_status = self.params.bool("includeStatus", default=False)

@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,10 +25,15 @@ from conversations.selectors import (
 from conversations.serializers import is_held_in_lobby, message_payload
 from conversations.services import chat, rooms
 from project.errors import BadRequest, Forbidden, PreconditionFailed
+from project.ocs.schema import int_field, ocs_body, ocs_response, ocs_responses, query_param, str_field
 from project.ocs.views import OCSView
 
 CHAT_LIMIT_DEFAULT = 100
 CHAT_LIMIT_MAX = 200
+
+ATTENDEE_ID = int_field(help_text="attendeeId of the participant")
+ATTENDEE_ID_QUERY = query_param("attendeeId", OpenApiTypes.INT, required=True, description="attendeeId")
+INCLUDE_STATUS = query_param("includeStatus", OpenApiTypes.BOOL, description="Include user statuses")
 
 
 def _message_with_parent(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
@@ -70,6 +77,14 @@ class RoomView(OCSView):
 
 
 class RoomListView(OCSView):
+    @extend_schema(
+        parameters=[
+            query_param(
+                "modifiedSince", OpenApiTypes.INT, description="Unix time: only conversations active since then"
+            )
+        ],
+        responses=ocs_responses(_400="modifiedSince"),
+    )
     def get(self, request: Request) -> Response:
         """The caller's conversations by ascending id; ``modifiedSince`` keeps those whose last
         activity is at or after that unix time."""
@@ -89,6 +104,21 @@ class RoomListView(OCSView):
         response["X-Nextcloud-Talk-Modified-Before"] = str(request_time)
         return response
 
+    @extend_schema(
+        request=ocs_body(
+            "RoomCreateRequest",
+            roomType=int_field(choices={1: "one-to-one", 2: "group", 3: "public"}),
+            roomName=str_field(required=False, help_text="1..255 characters (group and public)"),
+            invite=str_field(required=False, help_text="User id (or group id with source=groups)"),
+            source=str_field(required=False, default="users", help_text="users or groups"),
+            objectType=str_field(required=False, default="", help_text="room: an extra breakout room"),
+            objectId=str_field(required=False, help_text="Parent token when objectType is room"),
+        ),
+        responses={
+            **ocs_responses(201, _400="type, name, invite, source, object, room, permissions, mode"),
+            200: ocs_response(description="The existing one-to-one conversation"),
+        },
+    )
     def post(self, request: Request) -> Response:
         room_type = self.params.int("roomType", error="type")
         object_type = self.params.str("objectType", error="object", default="")
@@ -124,6 +154,10 @@ class RoomDetailView(RoomView):
         attendee = self.get_attendee(token)
         return self.room_response(attendee.room)
 
+    @extend_schema(
+        request=ocs_body("RoomRenameRequest", roomName=str_field(help_text="1..255 characters")),
+        responses=ocs_responses(_400="name, type"),
+    )
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         name = self.params.str("roomName", error="name")
@@ -137,6 +171,10 @@ class RoomDetailView(RoomView):
 
 
 class RoomDescriptionView(RoomView):
+    @extend_schema(
+        request=ocs_body("RoomDescriptionRequest", description=str_field(required=False, default="")),
+        responses=ocs_responses(_400="description, type"),
+    )
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         description = self.params.str("description", default="")
@@ -145,11 +183,20 @@ class RoomDescriptionView(RoomView):
 
 
 class ParticipantsView(RoomView):
+    @extend_schema(parameters=[INCLUDE_STATUS])
     def get(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, lobby_rule=True)
         include_status = self.params.bool("includeStatus", default=False)
         return Response(participant_payloads_for_room(room=attendee.room, include_status=include_status))
 
+    @extend_schema(
+        request=ocs_body(
+            "ParticipantAddRequest",
+            newParticipant=str_field(help_text="User id (or group id with source=groups)"),
+            source=str_field(required=False, default="users", help_text="users or groups"),
+        ),
+        responses=ocs_responses(_400="new-participant, source, type, moderator"),
+    )
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         new_participant = self.params.str("newParticipant", error="new-participant")
@@ -159,6 +206,7 @@ class ParticipantsView(RoomView):
 
 
 class AttendeesView(RoomView):
+    @extend_schema(parameters=[ATTENDEE_ID_QUERY], responses=ocs_responses(_400="attendeeId, type, moderator"))
     def delete(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         attendee_id = self.params.int("attendeeId")
@@ -174,12 +222,14 @@ class ParticipantSelfView(RoomView):
 
 
 class ModeratorsView(RoomView):
+    @extend_schema(request=ocs_body("ModeratorPromoteRequest", attendeeId=ATTENDEE_ID))
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         attendee_id = self.params.int("attendeeId")
         rooms.attendee_promote(actor=request.user, room=attendee.room, attendee_id=attendee_id)
         return Response(None)
 
+    @extend_schema(parameters=[ATTENDEE_ID_QUERY])
     def delete(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         attendee_id = self.params.int("attendeeId")
@@ -188,6 +238,14 @@ class ModeratorsView(RoomView):
 
 
 class LobbyView(RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "LobbyRequest",
+            state=int_field(choices={0: "no lobby", 1: "lobby for non-moderators"}),
+            timer=int_field(required=False, min_value=0, help_text="Unix time when the lobby opens"),
+        ),
+        responses=ocs_responses(_400="state, timer, type, breakout-room"),
+    )
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         state = self.params.int("state")
@@ -197,6 +255,12 @@ class LobbyView(RoomView):
 
 
 class ListableView(RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "ListableRequest", scope=int_field(choices={0: "participants only", 1: "regular users", 2: "everyone"})
+        ),
+        responses=ocs_responses(_400="scope, type, breakout-room"),
+    )
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         scope = self.params.int("scope")
@@ -217,6 +281,7 @@ class PublicView(RoomView):
 
 
 class PasswordView(RoomView):
+    @extend_schema(request=ocs_body("PasswordRequest", password=str_field(required=False, default="")))
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         password = self.params.str("password", default="")
@@ -225,6 +290,10 @@ class PasswordView(RoomView):
 
 
 class MessageExpirationView(RoomView):
+    @extend_schema(
+        request=ocs_body("MessageExpirationRequest", seconds=int_field(min_value=0, help_text="0: off")),
+        responses=ocs_responses(_400="seconds, breakout-room"),
+    )
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         seconds = self.params.int("seconds")
@@ -233,6 +302,15 @@ class MessageExpirationView(RoomView):
 
 
 class ChatView(RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "ChatMessageRequest",
+            message=str_field(help_text="The message text"),
+            replyTo=int_field(required=False, default=0, help_text="Id of the message answered"),
+            referenceId=str_field(required=False, default="", help_text="Client reference"),
+        ),
+        responses=ocs_responses(201, _400="message, replyTo, referenceId", _413="message"),
+    )
     def post(self, request: Request, token: str) -> Response:
         """Post a chat message: 201 with the message. ``actorDisplayName`` only names guests in
         Talk; logged-in users always post under their attendee display name."""
@@ -245,6 +323,17 @@ class ChatView(RoomView):
         )
         return Response(_message_with_parent(message, attendee=attendee), status=201)
 
+    @extend_schema(
+        parameters=[
+            query_param("lookIntoFuture", OpenApiTypes.INT, enum=[0, 1], description="1: messages after lastKnown"),
+            query_param("limit", OpenApiTypes.INT, description="1.., at most 200 are given (default 100)"),
+            query_param("lastKnownMessageId", OpenApiTypes.INT, description="Message id to page from"),
+        ],
+        responses={
+            **ocs_responses(_400="lookIntoFuture, limit, lastKnownMessageId"),
+            304: OpenApiResponse(description="No newer messages (lookIntoFuture=1); no body"),
+        },
+    )
     def get(self, request: Request, token: str) -> HttpResponse | Response:
         """A page of the chat. ``lookIntoFuture=0``: the newest ``limit`` messages (older than
         ``lastKnownMessageId`` when given), newest first. ``lookIntoFuture=1``: the messages after

@@ -6,6 +6,10 @@
   detail view never collide.
 - Views without a serializer are documented as answering the OCS envelope (the exact ``data``
   shapes are in the contract); a view can refine its schema with ``extend_schema``.
+- Views read their parameters through ``self.params`` (query, form or JSON alike), which
+  drf-spectacular cannot see: each view declares them with ``extend_schema`` and the helpers
+  below (``ocs_body`` for request bodies, ``query_int`` & co. for query parameters). The path
+  parameter ``token`` carries Talk's route pattern everywhere.
 """
 
 from __future__ import annotations
@@ -16,10 +20,17 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from project.ocs.converters import TokenConverter
 
 V1_PREFIX = "/ocs/v1.php/"
 OCS_PREFIX = re.compile(r"^/ocs/v[12]\.php/")
 PATH_PARAMETER = re.compile(r"^\{(\w+)\}$")
+TOKEN_PATTERN = f"^{TokenConverter.regex}$"
+BODY_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
 
 def ocs_envelope_schema(data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,6 +64,51 @@ def drop_ocs_v1_aliases(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     return [endpoint for endpoint in endpoints if not endpoint[0].startswith(V1_PREFIX)]
 
 
+def ocs_body(name: str, **fields: serializers.Field) -> dict[str, serializers.Serializer]:
+    """A request body as ``self.params`` reads it: the same fields as JSON or as a form."""
+    serializer = inline_serializer(name=name, fields=fields)
+    return {media_type: serializer for media_type in BODY_MEDIA_TYPES}
+
+
+def int_field(
+    *,
+    choices: dict[int, str] | None = None,
+    min_value: int | None = None,
+    max_value: int | None = None,
+    **kwargs: Any,
+) -> serializers.Field:
+    """An integer parameter (a JSON number or a decimal string in a form); ``choices``: value -> meaning."""
+    if choices is not None:
+        return serializers.ChoiceField(choices=list(choices.items()), **kwargs)
+    return serializers.IntegerField(min_value=min_value, max_value=max_value, **kwargs)
+
+
+def str_field(**kwargs: Any) -> serializers.Field:
+    return serializers.CharField(allow_blank=True, trim_whitespace=False, **kwargs)
+
+
+def query_param(name: str, kind: Any, *, description: str = "", **kwargs: Any) -> OpenApiParameter:
+    """A query-string parameter (GET and DELETE requests)."""
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, description=description, **kwargs)
+
+
+def ocs_response(data: dict[str, Any] | None = None, description: str = "") -> OpenApiResponse:
+    return OpenApiResponse(response=ocs_envelope_schema(data), description=description)
+
+
+ROOM_LIST = {"type": "array", "items": {"type": "object"}}
+ERROR_DATA = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+
+
+def ocs_responses(success: int = 200, data: dict[str, Any] | None = None, **errors: str) -> dict[int, Any]:
+    """The success answer and the endpoint's own errors (``_400="mode, amount"``): HTTP status ->
+    OCS envelope, errors with ``data: {"error": key}``."""
+    responses: dict[int, Any] = {success: ocs_response(data)}
+    for status, keys in errors.items():
+        responses[int(status.lstrip("_"))] = ocs_response(ERROR_DATA, description=f"error keys: {keys}")
+    return responses
+
+
 class OCSAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         path = OCS_PREFIX.sub("", self.path).strip("/")
@@ -61,6 +117,20 @@ class OCSAutoSchema(AutoSchema):
             parameter = PATH_PARAMETER.match(part)
             parts.append(f"by_{parameter.group(1)}" if parameter else part)
         return re.sub(r"[^A-Za-z0-9_]", "_", "_".join([*parts, self.method.lower()]))
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if "{token}" in self.path:
+            parameters.append(
+                OpenApiParameter(
+                    "token",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.PATH,
+                    pattern=TOKEN_PATTERN,
+                    description="Conversation token",
+                )
+            )
+        return parameters
 
     def _has_serializer(self) -> bool:
         return hasattr(self.view, "get_serializer") or getattr(self.view, "serializer_class", None) is not None

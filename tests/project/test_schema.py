@@ -64,10 +64,130 @@ def test_the_schema_validates_without_warnings(db: None) -> None:
     assert "openapi: 3" in out.getvalue()
 
 
-def test_operation_ids_are_unique_and_derived_from_the_path(db: None) -> None:
+def test_operation_ids_are_unique_and_derived_from_the_path_outside_breakout_rooms(db: None) -> None:
     schema = Client().get("/api/schema/?format=json").json()
     ids = [op["operationId"] for methods in schema["paths"].values() for op in methods.values() if "operationId" in op]
 
     assert len(ids) == len(set(ids))
     assert "cloud_capabilities_get" in ids
     assert "apps_spreed_api_v4_room_by_token_get" in ids
+
+
+def _schema() -> dict:
+    return Client().get("/api/schema/?format=json").json()
+
+
+def _body_schema(schema: dict, operation: dict, media_type: str) -> dict:
+    ref = operation["requestBody"]["content"][media_type]["schema"]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def _operation(schema: dict, operation_id: str) -> dict:
+    for methods in schema["paths"].values():
+        for operation in methods.values():
+            if operation.get("operationId") == operation_id:
+                return operation
+    raise AssertionError(f"no operation {operation_id}")
+
+
+def test_breakout_operations_carry_the_talk_operation_ids(db: None) -> None:
+    paths = _schema()["paths"]
+    v1 = "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}"
+    v4 = "/ocs/v2.php/apps/spreed/api/v4/room/{token}/breakout-rooms"
+
+    ids = {
+        (method, path.removeprefix(v1).removeprefix(v4) or "/"): operation["operationId"]
+        for path, methods in paths.items()
+        if path.startswith((v1, v4))
+        for method, operation in methods.items()
+    }
+
+    assert ids == {
+        ("post", "/"): "breakout_room-configure-breakout-rooms",
+        ("delete", "/"): "breakout_room-remove-breakout-rooms",
+        ("post", "/rooms"): "breakout_room-start-breakout-rooms",
+        ("delete", "/rooms"): "breakout_room-stop-breakout-rooms",
+        ("post", "/broadcast"): "breakout_room-broadcast-chat-message",
+        ("post", "/attendees"): "breakout_room-apply-attendee-map",
+        ("post", "/request-assistance"): "breakout_room-request-assistance",
+        ("delete", "/request-assistance"): "breakout_room-reset-request-for-assistance",
+        ("post", "/switch"): "breakout_room-switch-breakout-room",
+        ("get", "/"): "room-get-breakout-rooms",
+        ("get", "/participants"): "room-get-breakout-room-participants",
+    }
+
+
+def test_configure_documents_mode_amount_and_attendee_map_as_json_and_form(db: None) -> None:
+    schema = _schema()
+    configure = _operation(schema, "breakout_room-configure-breakout-rooms")
+
+    assert set(configure["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
+    body = _body_schema(schema, configure, "application/x-www-form-urlencoded")
+    assert body == _body_schema(schema, configure, "application/json")
+    assert sorted(body["required"]) == ["amount", "mode"]
+    properties = body["properties"]
+    mode_ref = properties["mode"]["$ref"].rsplit("/", 1)[-1]
+    assert schema["components"]["schemas"][mode_ref]["enum"] == [1, 2, 3]
+    assert schema["components"]["schemas"][mode_ref]["type"] == "integer"
+    assert (properties["amount"]["type"], properties["amount"]["minimum"], properties["amount"]["maximum"]) == (
+        "integer",
+        1,
+        20,
+    )
+    assert (properties["attendeeMap"]["type"], properties["attendeeMap"]["default"]) == ("string", "[]")
+    assert set(configure["responses"]) == {"200", "400"}
+
+
+def test_broadcast_documents_its_message_and_the_201_and_413_answers(db: None) -> None:
+    schema = _schema()
+    broadcast = _operation(schema, "breakout_room-broadcast-chat-message")
+
+    body = _body_schema(schema, broadcast, "application/json")
+    assert body["required"] == ["message"]
+    assert body["properties"]["message"]["type"] == "string"
+    assert set(broadcast["responses"]) == {"201", "400", "413"}
+
+
+def test_every_token_path_parameter_carries_the_route_pattern(db: None) -> None:
+    schema = _schema()
+
+    patterns = {
+        parameter["schema"].get("pattern")
+        for methods in schema["paths"].values()
+        for operation in methods.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path"
+    }
+
+    assert patterns == {"^[a-z0-9]{4,30}$"}
+
+
+def test_query_parameters_of_get_and_delete_are_documented(db: None) -> None:
+    paths = _schema()["paths"]
+
+    def query(path: str, method: str) -> dict[str, dict]:
+        parameters = paths[f"/ocs/v2.php/apps/spreed/api/{path}"][method]["parameters"]
+        return {parameter["name"]: parameter for parameter in parameters if parameter["in"] == "query"}
+
+    assert set(query("v1/chat/{token}", "get")) == {"lookIntoFuture", "limit", "lastKnownMessageId"}
+    assert query("v4/room/{token}/attendees", "delete")["attendeeId"]["required"] is True
+    assert query("v4/room/{token}/attendees", "delete")["attendeeId"]["schema"]["type"] == "integer"
+    assert query("v4/room/{token}/breakout-rooms/participants", "get")["includeStatus"]["schema"]["type"] == "boolean"
+    assert set(query("v4/room", "get")) == {"modifiedSince"}
+
+
+def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: None) -> None:
+    paths = _schema()["paths"]
+
+    media_types = {
+        frozenset(operation["requestBody"]["content"])
+        for methods in paths.values()
+        for method, operation in methods.items()
+        if "requestBody" in operation
+    }
+    with_body = [
+        f"{method} {path}" for path, methods in paths.items() for method, op in methods.items() if "requestBody" in op
+    ]
+
+    assert media_types == {frozenset({"application/json", "application/x-www-form-urlencoded"})}
+    assert len(with_body) == 14
