@@ -120,6 +120,15 @@ class OCSAutoSchema(AutoSchema):
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
+        parameters.append(
+            OpenApiParameter(
+                "OCS-APIRequest",
+                OpenApiTypes.BOOL,
+                OpenApiParameter.HEADER,
+                default=True,
+                description="Must be true for requests authenticated by a session cookie (CSRF rule)",
+            )
+        )
         if "{token}" in self.path:
             parameters.append(
                 OpenApiParameter(

@@ -20,6 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _postgres_database_url(default: dict[str, Any]) -> tuple[str, str]:
-    name = f"{default['NAME']}_e2e"[:63]
+def _postgres_database_url(default: dict[str, Any], suffix: str = "e2e") -> tuple[str, str]:
+    name = f"{default['NAME']}_{suffix}"[:63]
     user = urllib.parse.quote(default.get("USER") or "postgres")
     password = default.get("PASSWORD") or ""
     credentials = f"{user}:{urllib.parse.quote(password)}" if password else user
@@ -124,11 +125,20 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture(scope="session")
 def live_server_e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("e2e")
+    with start_live_server(tmp_path_factory) as server:
+        yield server
+
+
+@contextmanager
+def start_live_server(
+    tmp_path_factory: pytest.TempPathFactory, *, name: str = "e2e", extra_env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A seeded gunicorn on a database of its own (suffix ``name``); ``extra_env`` adds settings."""
+    workdir = tmp_path_factory.mktemp(name)
     default = settings.DATABASES["default"]
     postgres = default["ENGINE"] == "django.db.backends.postgresql"
     if postgres:
-        database_url, database_name = _postgres_database_url(default)
+        database_url, database_name = _postgres_database_url(default, name)
         _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
         _postgres_admin(default, f'CREATE DATABASE "{database_name}"')
     else:
@@ -146,6 +156,7 @@ def live_server_e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
             "DATABASE_URL": database_url,
             "DEMO_PASSWORD": DEMO_PASSWORD,
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
     )
     _manage(env, "migrate", "--noinput", "--verbosity", "0")

@@ -191,3 +191,19 @@ def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: 
 
     assert media_types == {frozenset({"application/json", "application/x-www-form-urlencoded"})}
     assert len(with_body) == 14
+
+
+def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:
+    paths = _schema()["paths"]
+
+    headers = [
+        [parameter for parameter in operation["parameters"] if parameter["in"] == "header"]
+        for methods in paths.values()
+        for operation in methods.values()
+    ]
+
+    assert all(
+        [(h["name"], h["schema"]["type"], h["schema"]["default"]) for h in header]
+        == [("OCS-APIRequest", "boolean", True)]
+        for header in headers
+    )
