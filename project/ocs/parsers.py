@@ -10,7 +10,9 @@ from rest_framework.parsers import JSONParser
 
 
 class SafeJSONParser(JSONParser):
-    """JSON parser that maps pathological documents (too deep, invalid UTF-8) to ParseError."""
+    """JSON parser that maps pathological documents (too deep, invalid UTF-8, lone surrogates) to
+    ParseError. A ``\\ud800`` escape without its pair is valid JSON but decodes to a string that
+    is not Unicode text: neither database can store it, and encoding it for a query raised a 500."""
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
         parser_context = parser_context or {}
@@ -19,7 +21,9 @@ class SafeJSONParser(JSONParser):
             raw = stream.read() if stream is not None else b""
             if not raw:
                 return {}
-            return json.loads(raw.decode(encoding))
+            data = json.loads(raw.decode(encoding))
+            json.dumps(data, ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError on a lone surrogate
+            return data
         except RecursionError:
             raise ParseError("JSON nested too deeply") from None
         except (ValueError, UnicodeDecodeError) as exc:

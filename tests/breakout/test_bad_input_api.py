@@ -23,6 +23,8 @@ BODIES = [
     "[" * 50_000 + "]" * 50_000,
     '{"mode": ' + "[" * 50_000 + "]" * 50_000 + "}",
     '{"mode": {"nested": 1}, "amount": [2], "attendeeMap": {"1": 0}, "message": [], "target": {}}',
+    # Lone surrogates: valid JSON escapes, but not Unicode text that a database can store.
+    '{"mode": "\\ud800", "amount": 2, "attendeeMap": "\\udfff", "message": "hi \\ud800", "target": "\\ud800abcd"}',
 ]
 
 # (method, path suffix, caller, expected status, expected key) once the parent is a started,

@@ -194,6 +194,8 @@ def test_format_query_parameter_never_breaks_the_json_answer(client_for: Any, ow
         (b'{"roomName": ' + b"9" * 10_000 + b"}", "application/json"),
         (b'{"roomName": 1e400}', "application/json"),
         (b'{"roomName": NaN}', "application/json"),
+        (b'{"roomName": "lone \\ud800 surrogate"}', "application/json"),
+        (b'{"roomName": "ok", "\\udfff": 1}', "application/json"),
     ],
 )
 def test_hostile_bodies_never_cause_a_server_error(

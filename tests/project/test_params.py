@@ -102,6 +102,21 @@ def test_an_unparsable_body_reads_as_missing_parameters() -> None:
     assert error.value.key == "mode"
 
 
+@pytest.mark.parametrize("body", [b'{"roomName": "a\\ud800b"}', b'{"\\udfff": 1, "roomName": "ok"}', b'["\\udc00"]'])
+def test_a_json_body_with_a_lone_surrogate_reads_as_missing_parameters(body: bytes) -> None:
+    params = params_of("POST", data=body, content_type="application/json")
+
+    with pytest.raises(BadRequest) as error:
+        params.str("roomName")
+    assert error.value.key == "roomName"
+
+
+def test_a_json_body_with_a_surrogate_pair_is_read_as_its_character() -> None:
+    params = params_of("POST", data=b'{"roomName": "\\ud83d\\ude00"}', content_type="application/json")
+
+    assert params.str("roomName") == "\N{GRINNING FACE}"
+
+
 @pytest.mark.parametrize("value", ["3x", "1.5", "true", "", " "])
 def test_a_bad_integer_is_400_with_the_parameters_key(value: str) -> None:
     params = params_of("GET", f"/ocs/v2.php/x?amount={value}")
