@@ -1,14 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path, register_converter
-from django.urls.converters import get_converters
+from django.urls import path
 
 from breakout import views
-from project.ocs.converters import TokenConverter
-
-# conversations.urls registers the same converter; registering twice is deprecated in Django 5.x.
-if "token" not in get_converters():
-    register_converter(TokenConverter, "token")
 
 V1 = "apps/spreed/api/v1/breakout-rooms/<token:token>"
 V4 = "apps/spreed/api/v4/room/<token:token>/breakout-rooms"

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path, register_converter
+from django.urls import path
 
 from conversations import views
-from project.ocs.converters import TokenConverter
-
-register_converter(TokenConverter, "token")
 
 ROOM = "apps/spreed/api/v4/room/<token:token>"
 

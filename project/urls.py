@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from project import views
+from project.ocs.converters import TokenConverter
 from project.ocs.fallback import ocs_not_found
+
+# Registered once, here, before the apps' URLconfs that use ``<token:token>`` are included.
+register_converter(TokenConverter, "token")
 
 handler400 = "project.ocs.fallback.handler400"
 handler403 = "project.ocs.fallback.handler403"
