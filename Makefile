@@ -55,6 +55,7 @@ test: $(VENV)/.requirements-dev
 	$(CHECK_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(CHECK_ENV) $(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # configure/start/broadcast/stop of a 3,000-student class, as ratios to floors of the same run.

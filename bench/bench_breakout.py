@@ -44,7 +44,8 @@ def timed(action: Callable[[], object], *, repeat: int = 1) -> tuple[float, int]
 
 
 def populate(students: int):
-    from conversations.models import Attendee, Conversation, User
+    from accounts.models import User
+    from conversations.models import Attendee, Conversation
 
     owner = User.objects.create(username="bench-owner", display_name="Bench Owner")
     parent = Conversation.objects.create(name="Bench class")

@@ -24,8 +24,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from breakout.services.lifecycle import assistance_reset, breakout_remove, breakout_start, breakout_stop
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from project.errors import ServiceError
 
 PARENTS_PER_PAGE = 25

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from conversations.models import Attendee, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, Conversation
 from conversations.selectors import room_payloads_for_user
 from conversations.serializers import participant_payload, room_payload_limited
 from project.errors import BadRequest, Forbidden

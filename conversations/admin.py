@@ -1,4 +1,4 @@
-"""The Django admin for users, app passwords, conversations, attendees, chat and app config.
+"""The Django admin for conversations, attendees and chat (users, app passwords and app config: ``accounts``).
 
 Lifecycle state (breakout mode and status, a breakout room's lobby, a room's parent, who sits in
 which room) is read-only here: it changes only through the services, which keep the tree's
@@ -12,125 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
-from django.forms import BaseInlineFormSet, ModelForm
+from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 
-from conversations.models import AppConfigValue, AppPassword, Attendee, ChatMessage, Conversation, User
-from conversations.services.maintenance import app_passwords_revoke
-
-
-def admin_link(obj: Any, label: str | None = None) -> str:
-    """A link to the admin change page of ``obj`` ("-" for None)."""
-    if obj is None:
-        return "-"
-    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, label if label is not None else str(obj))
-
-
-def changelist_link(model: type, label: str, **filters: Any) -> str:
-    query = "&".join(f"{key}={value}" for key, value in filters.items())
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    return format_html('<a href="{}?{}">{}</a>', url, query, label)
-
-
-def count_of(queryset: QuerySet, field: str) -> Coalesce:
-    """A correlated COUNT(*) of ``queryset`` rows whose ``field`` is the outer row (0 when none)."""
-    counted = (
-        queryset.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(count=Count("pk")).values("count")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
-# --- users and app passwords -------------------------------------------------------------------
-
-
-class AppPasswordInline(admin.TabularInline):
-    """A user's app passwords: listed, and revoked by ticking "delete" (through the service).
-    New ones are made by the login flow, the only place that can show the token once."""
-
-    model = AppPassword
-    extra = 0
-    fields = ("name", "created_at", "last_used_at")
-    readonly_fields = fields
-    can_delete = True
-    verbose_name_plural = "app passwords (tick delete to revoke)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    list_display = ("username", "display_name", "email", "is_staff", "is_active", "app_password_count", "last_login")
-    search_fields = ("username", "display_name", "email")
-    fieldsets = (
-        *DjangoUserAdmin.fieldsets[:1],
-        ("Talk", {"fields": ("display_name",)}),
-        *DjangoUserAdmin.fieldsets[1:],
-    )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),)
-    inlines = (AppPasswordInline,)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).annotate(app_password_total=count_of(AppPassword.objects, "user"))
-
-    @admin.display(description="app passwords", ordering="app_password_total")
-    def app_password_count(self, obj: User) -> str:
-        return changelist_link(AppPassword, str(obj.app_password_total), user__id__exact=obj.pk)
-
-    def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
-        if formset.model is not AppPassword:
-            super().save_formset(request, form, formset, change)
-            return
-        # commit=False collects the ticked rows in deleted_objects without deleting them.
-        formset.save(commit=False)
-        revoked = app_passwords_revoke(app_password_ids=[password.pk for password in formset.deleted_objects])
-        if revoked:
-            messages.success(request, f"Revoked {revoked} app password(s).")
-
-
-@admin.register(AppPassword)
-class AppPasswordAdmin(admin.ModelAdmin):
-    list_display = ("id", "user_link", "name", "created_at", "last_used_at")
-    list_select_related = ("user",)
-    list_filter = (("last_used_at", admin.EmptyFieldListFilter), "created_at")
-    search_fields = ("user__username", "name")
-    fields = ("user", "name", "created_at", "last_used_at")
-    readonly_fields = fields
-    actions = ("revoke_selected",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    @admin.display(description="user", ordering="user__username")
-    def user_link(self, obj: AppPassword) -> str:
-        return admin_link(obj.user)
-
-    @admin.action(description="Revoke selected app passwords", permissions=["delete"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[AppPassword]) -> None:
-        revoked = app_passwords_revoke(app_password_ids=queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Revoked {revoked} app password(s).", messages.SUCCESS)
-
-    def delete_model(self, request: HttpRequest, obj: AppPassword) -> None:
-        app_passwords_revoke(app_password_ids=[obj.pk])
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[AppPassword]) -> None:
-        app_passwords_revoke(app_password_ids=queryset.values_list("pk", flat=True))
-
+from conversations.models import Attendee, ChatMessage, Conversation
+from project.admin_helpers import admin_link, changelist_link, count_of
 
 # --- conversations ----------------------------------------------------------------------------
 
@@ -271,7 +158,7 @@ class ConversationAdmin(admin.ModelAdmin):
         return changelist_link(Attendee, str(getattr(obj, "attendee_total", "?")), room__id__exact=obj.pk)
 
 
-# --- attendees, chat, app config --------------------------------------------------------------
+# --- attendees and chat ---------------------------------------------------------------------
 
 
 @admin.register(Attendee)
@@ -369,11 +256,3 @@ class ChatMessageAdmin(admin.ModelAdmin):
     @admin.display(description="message")
     def short_message(self, obj: ChatMessage) -> str:
         return obj.message if len(obj.message) <= 80 else f"{obj.message[:79]}…"
-
-
-@admin.register(AppConfigValue)
-class AppConfigValueAdmin(admin.ModelAdmin):
-    """Talk's ``spreed`` app config, e.g. ``breakout_rooms`` = ``yes``/``no``; read on every use."""
-
-    list_display = ("key", "value", "updated_at")
-    search_fields = ("key", "value")

@@ -12,22 +12,11 @@ from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Su
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from conversations.models import AppConfigValue, Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from accounts.selectors import app_config_get
+from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.serializers import participant_payload, room_payload
 from project.errors import NotFound
-
-
-def app_config_get(key: str) -> str:
-    """The current value of an app config key (read from the database on every call so that a
-    change by one worker applies in every worker at once)."""
-    row = AppConfigValue.objects.filter(key=key).values_list("value", flat=True).first()
-    if row is None:
-        return AppConfigValue.DEFAULTS.get(key, "")
-    return row
-
-
-def breakout_rooms_enabled() -> bool:
-    return app_config_get("breakout_rooms") == "yes"
 
 
 def attendee_get_for_user(*, user: User, token: str, for_update: bool = False) -> Attendee:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "accounts",
     "conversations",
     "breakout",
 ]
@@ -54,7 +55,7 @@ if not TESTING:
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
-AUTH_USER_MODEL = "conversations.User"
+AUTH_USER_MODEL = "accounts.User"
 
 TEMPLATES = [
     {
@@ -153,8 +154,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "project.authentication.OCSBasicAuthentication",
-        "project.authentication.OCSSessionAuthentication",
+        "accounts.authentication.OCSBasicAuthentication",
+        "accounts.authentication.OCSSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "project.ocs.exceptions.ocs_exception_handler",

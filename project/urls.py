@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from project import views
 from project.ocs.converters import TokenConverter
 from project.ocs.fallback import ocs_not_found
 
@@ -19,9 +18,7 @@ handler404 = "project.ocs.fallback.handler404"
 handler500 = "project.ocs.fallback.handler500"
 
 ocs_patterns = [
-    path("cloud/capabilities", views.CapabilitiesView.as_view(), name="cloud-capabilities"),
-    path("cloud/user", views.CloudUserView.as_view(), name="cloud-user"),
-    path("core/getapppassword", views.AppPasswordView.as_view(), name="core-getapppassword"),
+    path("", include("accounts.urls")),
     path("", include("conversations.urls")),
     path("", include("breakout.urls")),
     re_path(r"^.*$", ocs_not_found),

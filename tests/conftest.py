@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 from rest_framework.test import APIClient
 
-from conversations.models import Attendee, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, Conversation
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
 
 OCS = "/ocs/v2.php"
@@ -41,6 +43,20 @@ def student(db: None) -> User:
 @pytest.fixture
 def outsider(db: None) -> User:
     return UserFactory(username="outsider", display_name="Outsider Person")
+
+
+@pytest.fixture
+def operator(db: None) -> User:
+    """A staff superuser, for the admin and the operator tools."""
+    return UserFactory(username="operator", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def operator_client(operator: User) -> Client:
+    """A Django test client logged in (session) as ``operator``."""
+    client = Client()
+    client.force_login(operator)
+    return client
 
 
 @pytest.fixture

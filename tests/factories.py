@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import factory
 
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
 
 
 class UserFactory(factory.django.DjangoModelFactory):

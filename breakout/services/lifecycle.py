@@ -24,9 +24,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import breakout_rooms_enabled
 from breakout.attendee_map import attendee_map_parse, attendee_map_validate
-from conversations.models import Attendee, ChatMessage, Conversation, User
-from conversations.selectors import breakout_rooms_enabled
+from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.chat import chat_message_text_validate
 from conversations.services.primitives import (
     Placement,

@@ -11,7 +11,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from conversations.models import Attendee, ChatMessage, Conversation, User, new_token
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation, new_token
 from conversations.serializers import rich_user
 
 TOKEN_ATTEMPTS = 5

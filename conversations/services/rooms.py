@@ -31,7 +31,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.serializers import rich_user
 from conversations.services.primitives import (
     TOKEN_ATTEMPTS,

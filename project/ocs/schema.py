@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.conf import settings
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
@@ -153,28 +151,3 @@ class OCSAutoSchema(AutoSchema):
         if not self._has_serializer():
             return {200: ocs_envelope_schema()}
         return super().get_response_serializers()
-
-
-class OCSBasicAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "project.authentication.OCSBasicAuthentication"
-    name = "basicAuth"
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
-        return {
-            "type": "http",
-            "scheme": "basic",
-            "description": "User id and password, or user id and app password",
-        }
-
-
-class OCSSessionAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "project.authentication.OCSSessionAuthentication"
-    name = "cookieAuth"
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
-        return {
-            "type": "apiKey",
-            "in": "cookie",
-            "name": settings.SESSION_COOKIE_NAME,
-            "description": "Django session; requests must also send the header OCS-APIRequest: true",
-        }

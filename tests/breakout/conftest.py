@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from accounts.models import User
 from breakout.services import lifecycle
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.factories import AttendeeFactory, UserFactory
 
 

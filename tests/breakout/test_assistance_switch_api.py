@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from breakout.services import lifecycle
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from tests.breakout.conftest import add_students, breakout_rooms, members, system_messages
 from tests.conftest import V1, ocs_data, ocs_error
 

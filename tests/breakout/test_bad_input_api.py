@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from breakout.services import lifecycle
-from conversations.models import Conversation, User
+from conversations.models import Conversation
 from tests.breakout.conftest import breakout_rooms
 from tests.conftest import V1, ocs_error
 

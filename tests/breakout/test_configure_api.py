@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from conversations.models import AppConfigValue, Attendee, ChatMessage, Conversation, User
+from accounts.models import AppConfigValue, User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee, system_messages
 from tests.conftest import V1, ocs_data, ocs_error
 from tests.factories import AttendeeFactory, ConversationFactory

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
+from accounts.models import User
 from breakout.services import lifecycle
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from tests.breakout.conftest import add_students, breakout_rooms
 
 SIZES = pytest.mark.parametrize(("students", "rooms"), [(5, 2), (300, 20)], ids=["small", "large"])

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import AppConfigValue, User
 from breakout.services import lifecycle
-from conversations.models import AppConfigValue, Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from project.errors import BadRequest
 from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee, system_messages
 from tests.conftest import V1, ocs_data, ocs_error

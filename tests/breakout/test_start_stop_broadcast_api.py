@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from conversations.models import AppConfigValue, ChatMessage, Conversation, User
+from accounts.models import AppConfigValue, User
+from conversations.models import ChatMessage, Conversation
 from tests.breakout.conftest import breakout_rooms, system_messages
 from tests.conftest import V1, V4, ocs_data, ocs_error
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.models import Attendee, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, Conversation
 from tests.conversations.helpers import breakout_rooms_build
 from tests.factories import AttendeeFactory
 

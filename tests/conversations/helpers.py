@@ -3,7 +3,8 @@ these tests do not depend on the breakout lifecycle code) and readers of the res
 
 from __future__ import annotations
 
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
 
 
 def breakout_rooms_build(parent: Conversation, *, count: int, started: bool = False) -> list[Conversation]:

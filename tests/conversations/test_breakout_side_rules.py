@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.conftest import V1, V4, ocs_data, ocs_error
 from tests.conversations.helpers import attendee_of, breakout_rooms_build, system_messages, types_by_room
 from tests.factories import AttendeeFactory, UserFactory

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.conftest import V1, V4, ocs_data, ocs_error
 from tests.conversations.helpers import attendee_of
 from tests.factories import ChatMessageFactory

@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from conversations.models import Attendee, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, Conversation
 from tests.conftest import V4, ocs_data, ocs_error
 from tests.conversations.helpers import attendee_of, system_messages
 from tests.factories import AttendeeFactory, UserFactory

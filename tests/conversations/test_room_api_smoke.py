@@ -4,7 +4,8 @@ from collections.abc import Callable
 
 from rest_framework.test import APIClient
 
-from conversations.models import Conversation, User
+from accounts.models import User
+from conversations.models import Conversation
 from tests.conftest import V4, ocs_data
 
 

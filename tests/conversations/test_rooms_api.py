@@ -13,7 +13,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conversations.models import AppConfigValue, Attendee, ChatMessage, Conversation, User
+from accounts.models import AppConfigValue, User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.conftest import V1, V4, ocs_data, ocs_error
 from tests.conversations.helpers import room_of, system_messages
 from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory, UserFactory

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.chat import chat_message_text_validate
 from conversations.services.rooms import (
     attendee_demote,

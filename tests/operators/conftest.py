@@ -1,28 +1,14 @@
-"""Fixtures for the operator tools: a staff superuser's client and configured breakout trees."""
+"""Fixtures for the operator tools: configured breakout trees (the operator and their client: tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from django.test import Client
 
 from breakout.services.lifecycle import breakout_configure
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
-
-
-@pytest.fixture
-def operator(db: None) -> User:
-    return UserFactory(username="operator", is_staff=True, is_superuser=True)
-
-
-@pytest.fixture
-def operator_client(operator: User) -> Client:
-    client = Client()
-    client.force_login(operator)
-    return client
-
 
 ParentMaker = Callable[..., Conversation]
 

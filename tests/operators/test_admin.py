@@ -1,18 +1,18 @@
-"""The Django admin: changelists with fixed query counts, read-only lifecycle fields, links,
-app password revocation and the breakout actions (through the lifecycle services)."""
+"""The Django admin: changelists with fixed query counts, read-only lifecycle fields, links and
+the breakout actions (through the lifecycle services). The accounts admin: tests/accounts."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
+from accounts.models import User
 from breakout.services.lifecycle import assistance_request, breakout_start
-from conversations.models import AppConfigValue, AppPassword, Attendee, ChatMessage, Conversation, User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory, UserFactory
 from tests.operators.conftest import ParentMaker
 
@@ -37,13 +37,13 @@ def run_action(client: Client, action: str, rooms: list[Conversation]) -> Any:
     "url_name",
     [
         "admin:index",
-        "admin:conversations_user_changelist",
-        "admin:conversations_apppassword_changelist",
+        "admin:accounts_user_changelist",
+        "admin:accounts_apppassword_changelist",
         "admin:auth_group_changelist",
         "admin:conversations_conversation_changelist",
         "admin:conversations_attendee_changelist",
         "admin:conversations_chatmessage_changelist",
-        "admin:conversations_appconfigvalue_changelist",
+        "admin:accounts_appconfigvalue_changelist",
     ],
 )
 def test_every_admin_page_of_the_operators_opens(
@@ -79,8 +79,8 @@ def _fill_conversations(count: int) -> None:
         ("admin:conversations_conversation_changelist", 4),  # (show_full_result_count off)
         ("admin:conversations_attendee_changelist", 5),  # + DISTINCT actor_type for its filter
         ("admin:conversations_chatmessage_changelist", 5),  # + DISTINCT system_message for its filter
-        ("admin:conversations_user_changelist", 6),  # + groups for the filter, + COUNT of all rows
-        ("admin:conversations_apppassword_changelist", 5),  # + COUNT of all rows
+        ("admin:accounts_user_changelist", 6),  # + groups for the filter, + COUNT of all rows
+        ("admin:accounts_apppassword_changelist", 5),  # + COUNT of all rows
     ],
 )
 def test_changelist_query_count_does_not_grow_with_the_rows(
@@ -210,74 +210,6 @@ def test_chat_messages_are_read_only(operator_client: Client, room: Conversation
     assert message.message == "hello"
 
 
-def test_app_config_values_can_be_changed_in_the_admin(operator_client: Client) -> None:
-    response = operator_client.post(
-        reverse("admin:conversations_appconfigvalue_add"), {"key": "breakout_rooms", "value": "no"}
-    )
-
-    assert response.status_code == 302
-    assert AppConfigValue.objects.get(key="breakout_rooms").value == "no"
-
-
-# --- app passwords ----------------------------------------------------------------------------
-
-
-def _app_password(user: User, name: str) -> AppPassword:
-    return AppPassword.objects.create(user=user, name=name, token_hash=AppPassword.hash_token(name))
-
-
-def test_user_page_lists_app_passwords_and_revokes_the_ticked_one(operator_client: Client, student: User) -> None:
-    laptop = _app_password(student, "laptop")
-    phone = _app_password(student, "phone")
-    url = reverse("admin:conversations_user_change", args=[student.pk])
-    page = operator_client.get(url)
-    assert "laptop" in page.content.decode() and "phone" in page.content.decode()
-    joined = timezone.localtime(student.date_joined)
-
-    response = operator_client.post(
-        url,
-        {
-            "username": student.username,
-            "display_name": student.display_name,
-            "is_active": "on",
-            "date_joined_0": joined.strftime("%Y-%m-%d"),
-            "date_joined_1": joined.strftime("%H:%M:%S"),
-            "app_passwords-TOTAL_FORMS": 2,
-            "app_passwords-INITIAL_FORMS": 2,
-            "app_passwords-MIN_NUM_FORMS": 0,
-            "app_passwords-MAX_NUM_FORMS": 1000,
-            "app_passwords-0-id": laptop.pk,
-            "app_passwords-0-user": student.pk,
-            "app_passwords-0-DELETE": "on",
-            "app_passwords-1-id": phone.pk,
-            "app_passwords-1-user": student.pk,
-        },
-        follow=True,
-    )
-
-    assert response.status_code == 200
-    assert list(AppPassword.objects.values_list("name", flat=True)) == ["phone"]
-    assert "Revoked 1 app password(s)." in messages_of(response)
-
-
-def test_app_password_changelist_revokes_selected_passwords_and_offers_no_plain_delete(
-    operator_client: Client, student: User, owner: User
-) -> None:
-    revoked = _app_password(student, "old")
-    kept = _app_password(owner, "new")
-    url = reverse("admin:conversations_apppassword_changelist")
-    assert "delete_selected" not in operator_client.get(url).content.decode()
-
-    response = operator_client.post(url, {"action": "revoke_selected", "_selected_action": [revoked.pk]}, follow=True)
-
-    assert list(AppPassword.objects.values_list("pk", flat=True)) == [kept.pk]
-    assert "Revoked 1 app password(s)." in messages_of(response)
-
-
-def test_app_passwords_cannot_be_added_in_the_admin(operator_client: Client) -> None:
-    assert operator_client.get(reverse("admin:conversations_apppassword_add")).status_code == 403
-
-
 # --- breakout actions -------------------------------------------------------------------------
 
 
@@ -376,13 +308,6 @@ def test_breakout_actions_need_the_change_permission(make_parent: ParentMaker) -
     assert response.status_code == 200  # Django answers an unavailable action with the changelist
 
 
-def test_groups_are_managed_in_the_admin(operator_client: Client) -> None:
-    response = operator_client.post(reverse("admin:auth_group_add"), {"name": "Teachers"})
-
-    assert response.status_code == 302
-    assert Group.objects.filter(name="Teachers").exists()
-
-
 def test_anonymous_visitor_is_sent_to_the_login_page(client: Client) -> None:
     response = client.get(CONVERSATIONS)
 
@@ -411,22 +336,3 @@ def test_parent_change_page_query_count_does_not_grow_with_its_rooms(
         operator_client.get(reverse("admin:conversations_conversation_change", args=[small.pk]))
     with django_assert_num_queries(len(measured.captured_queries)):
         operator_client.get(reverse("admin:conversations_conversation_change", args=[large.pk]))
-
-
-def test_a_revoked_app_password_stops_authenticating_at_once(operator_client: Client, student: User) -> None:
-    import base64
-
-    from conversations.services.accounts import app_password_create
-    from tests.conftest import V4
-
-    app_password, token = app_password_create(user=student, name="phone")
-    header = "Basic " + base64.b64encode(f"student:{token}".encode()).decode()
-    api = Client(HTTP_OCS_APIREQUEST="true", HTTP_ACCEPT="application/json", HTTP_AUTHORIZATION=header)
-    assert api.get(f"{V4}/room").status_code == 200
-
-    operator_client.post(
-        reverse("admin:conversations_apppassword_changelist"),
-        {"action": "revoke_selected", "_selected_action": [app_password.pk]},
-    )
-
-    assert api.get(f"{V4}/room").status_code == 401

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from accounts.models import User
 from breakout.services.lifecycle import assistance_request, breakout_start
-from conversations.models import Attendee, ChatMessage, Conversation, User
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.factories import ConversationFactory, UserFactory
 from tests.operators.conftest import ParentMaker
 

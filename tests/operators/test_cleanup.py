@@ -9,9 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from accounts.models import AppPassword, User
+from accounts.services import app_passwords_prune, app_passwords_revoke
 from breakout.services.maintenance import breakout_orphans_remove
-from conversations.models import AppPassword, Attendee, ChatMessage, Conversation, User
-from conversations.services.maintenance import app_passwords_prune, app_passwords_revoke
+from conversations.models import Attendee, ChatMessage, Conversation
 from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import User
 from breakout.overview import PARENTS_PER_PAGE, REFRESH_SECONDS
 from breakout.services.lifecycle import assistance_request, breakout_start
-from conversations.models import Conversation, User
+from conversations.models import Conversation
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
 from tests.operators.conftest import ParentMaker
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from conversations.models import Conversation, User
+from accounts.models import User
+from conversations.models import Conversation
 from tests.conftest import V4
 
 

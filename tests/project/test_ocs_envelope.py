@@ -9,7 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from conversations.models import Conversation, User
+from accounts.models import User
+from conversations.models import Conversation
 from project.ocs.renderers import ocs_envelope, php_empty_maps
 from tests.conftest import V4
 
@@ -241,7 +242,7 @@ def test_an_unexpected_error_is_a_500_envelope_not_html(
     def explode(**kwargs: Any) -> dict:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("project.views.talk_capabilities", explode)
+    monkeypatch.setattr("accounts.views.talk_capabilities", explode)
     client = client_for(owner)
     client.raise_request_exception = False
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import User
 from breakout.overview import service_error_text
 from breakout.services.lifecycle import breakout_remove, breakout_reorganize, breakout_start, breakout_stop
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from project.errors import ServiceError
 
 ACTIONS = ("status", "start", "stop", "remove", "assign", "export")

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.services import app_passwords_prune
 from breakout.services.maintenance import breakout_orphans_remove
-from conversations.services.maintenance import app_passwords_prune
 from project.errors import ServiceError
 
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.services.accounts import DEMO_TEACHER, demo_seed, random_secret
+from accounts.services import random_secret
+from conversations.services.demo import DEMO_TEACHER, demo_seed
 from project.errors import ServiceError
 
 PASSWORD_ENV = "DEMO_PASSWORD"

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from conversations.models import User
-from conversations.services.accounts import app_config_set
+from accounts.models import User
+from accounts.services import app_config_set
 
 CAPABILITIES = "/ocs/v2.php/cloud/capabilities"
 

@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conversations.models import AppPassword, User
-from conversations.services.accounts import app_password_create
+from accounts.models import AppPassword, User
+from accounts.services import app_password_create
 from tests.factories import UserFactory
 
 CAPABILITIES = "/ocs/v2.php/cloud/capabilities"

@@ -26,8 +26,8 @@ from django.db.models import OuterRef, Subquery
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from conversations.models import AppPassword, User
-from conversations.services.accounts import app_password_touch
+from accounts.models import AppPassword, User
+from accounts.services import app_password_touch
 from project.errors import PreconditionFailed
 
 CREDENTIAL_CACHE_PREFIX = "verified-credential:"

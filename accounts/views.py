@@ -1,4 +1,8 @@
-"""Server-level OCS endpoints: capabilities, the current user and app passwords."""
+"""Server-level OCS endpoints: capabilities, the current user and app passwords.
+
+The capabilities live here because the one value in them that changes at run time is app config
+(the ``breakout_rooms`` switch); the feature flags are a fixed declaration of what this service
+implements, so no other app is imported for them."""
 
 from __future__ import annotations
 
@@ -10,9 +14,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations.selectors import breakout_rooms_enabled
-from conversations.services.accounts import app_password_create
-from project.authentication import AppPasswordCredential
+from accounts.authentication import AppPasswordCredential
+from accounts.selectors import breakout_rooms_enabled
+from accounts.services import app_password_create
 from project.errors import Forbidden
 from project.ocs.schema import ocs_envelope_schema
 from project.ocs.views import OCSView

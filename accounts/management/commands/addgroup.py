@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.services.accounts import group_create
+from accounts.services import group_create
 from project.errors import ServiceError
 
 

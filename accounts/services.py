@@ -1,36 +1,25 @@
-"""Users, groups, app passwords, app config and the demo data. Each public function is atomic."""
+"""Writes of accounts: users, groups, app passwords and app config. Each public function is atomic."""
 
 from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from conversations.models import AppConfigValue, AppPassword, Attendee, Conversation, User
-from conversations.services.primitives import (
-    Placement,
-    SystemMessage,
-    attendees_add_bulk,
-    conversation_tree_lock,
-    conversations_create_bulk,
-    system_messages_post,
-)
+from accounts.models import AppConfigValue, AppPassword, User
+from accounts.selectors import app_passwords_stale
 from project.errors import BadRequest, NotFound
 
 APP_PASSWORD_ALPHABET = string.ascii_letters + string.digits
 APP_PASSWORD_LENGTH = 72  # as Nextcloud's app passwords
 APP_PASSWORD_TOUCH_INTERVAL = timedelta(hours=1)
 APP_CONFIG_KEY_MAX_LENGTH = 64
-DEMO_TEACHER = "teacher"
-DEMO_STUDENT_PREFIX = "student"
 
 
 def random_secret(length: int) -> str:
@@ -108,73 +97,44 @@ def app_password_touch(*, app_password_id: int, last_used_at: datetime | None, n
     AppPassword.objects.filter(stale, pk=app_password_id).update(last_used_at=now)
 
 
-@dataclass(frozen=True)
-class DemoSeed:
-    conversation: Conversation
-    password: str
-    users_created: int
-    attendees_added: int
+@transaction.atomic
+def app_passwords_revoke(*, app_password_ids: Iterable[int]) -> int:
+    """Revoke (delete) the given app passwords in one DELETE; returns how many were deleted.
+
+    A revoked app password stops authenticating with the very next request: app passwords are
+    looked up on every request and never cached (``accounts/authentication.py``).
+    """
+    ids = list(app_password_ids)
+    if not ids:
+        return 0
+    deleted, _ = AppPassword.objects.filter(pk__in=ids).delete()
+    return deleted
 
 
 @transaction.atomic
-def demo_seed(*, students: int, conversation_name: str, password: str) -> DemoSeed:
-    """Create (or complete) the demo data: ``teacher``, ``student1``..``studentN`` and the group
-    conversation ``conversation_name`` owned by the teacher with the students as attendees.
+def app_passwords_prune(*, max_age_days: int, dry_run: bool, now: datetime | None = None) -> list[AppPassword]:
+    """Delete the app passwords unused for longer than ``max_age_days`` (see
+    ``app_passwords_stale``) and return them; with ``dry_run`` only return them.
 
-    Idempotent: a second run creates nothing new and reuses the conversation. Every demo user's
-    password is set to ``password`` (one hash for all of them, so 3,000 students cost one slow
-    hash), which keeps the printed credentials true on every run. Writes are bulk: a fixed number
-    of queries whatever the number of students.
+    The stale rows are locked while they are read, so a login that is just now touching
+    ``last_used_at`` of one of them waits for the delete instead of racing it. Two queries
+    whatever the number of passwords.
     """
-    if students < 0:
-        raise BadRequest("students", message="The number of students must not be negative")
-    if not password:
-        raise BadRequest("password", message="The password must not be empty")
-    name = conversation_name.strip()
-    if not name or len(name) > 255:
-        raise BadRequest("name", message="The conversation name must be 1 to 255 characters")
+    stale = app_passwords_stale(max_age_days=max_age_days, now=now)
+    if dry_run:
+        return list(stale)
+    found = list(stale.select_for_update(of=("self",)))
+    if found:
+        AppPassword.objects.filter(pk__in=[password.pk for password in found]).delete()
+    return found
 
-    wanted = {DEMO_TEACHER: "Teacher"}
-    wanted.update({f"{DEMO_STUDENT_PREFIX}{n}": f"Student {n}" for n in range(1, students + 1)})
-    password_hash = make_password(password)
-    existing = set(User.objects.filter(username__in=list(wanted)).values_list("username", flat=True))
-    new_users = [
-        User(username=username, display_name=display_name, password=password_hash)
-        for username, display_name in wanted.items()
-        if username not in existing
-    ]
-    User.objects.bulk_create(new_users)
-    User.objects.filter(username__in=list(wanted)).update(password=password_hash)
-    users = {user.username: user for user in User.objects.filter(username__in=list(wanted))}
-    teacher = users[DEMO_TEACHER]
 
-    room = (
-        Conversation.objects.filter(
-            name=name,
-            type=Conversation.Type.GROUP,
-            parent__isnull=True,
-            attendees__user=teacher,
-            attendees__participant_type=Attendee.ParticipantType.OWNER,
-        )
-        .order_by("id")
-        .first()
-    )
-    placements: list[Placement] = []
-    if room is None:
-        (room,) = conversations_create_bulk(rooms=[Conversation(type=Conversation.Type.GROUP, name=name)])
-        system_messages_post(actor=teacher, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
-        present: set[int] = set()
-        placements.append(Placement.of_user(teacher, room, Attendee.ParticipantType.OWNER))
-    else:
-        # Another run (or a teacher's request) may be changing the same conversation.
-        room = conversation_tree_lock(parent_id=room.pk)
-        present = set(
-            Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS).values_list("user_id", flat=True)
-        )
-    placements += [
-        Placement.of_user(user, room, Attendee.ParticipantType.USER)
-        for username, user in sorted(users.items(), key=lambda item: item[1].pk)
-        if username != DEMO_TEACHER and user.pk not in present
-    ]
-    attendees_add_bulk(actor=teacher, placements=placements)
-    return DemoSeed(conversation=room, password=password, users_created=len(new_users), attendees_added=len(placements))
+@transaction.atomic
+def app_config_reset(*, keys: Iterable[str]) -> int:
+    """Delete the given app config values (each key then reads as its default) in one DELETE;
+    returns how many rows were deleted."""
+    wanted = list(keys)
+    if not wanted:
+        return 0
+    deleted, _ = AppConfigValue.objects.filter(key__in=wanted).delete()
+    return deleted

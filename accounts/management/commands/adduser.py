@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.services.accounts import user_create
+from accounts.services import user_create
 from project.errors import ServiceError
 
 PASSWORD_ENV = "USER_PASSWORD"

@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.selectors import app_config_get
-from conversations.services.accounts import app_config_set
+from accounts.selectors import app_config_get
+from accounts.services import app_config_set
 from project.errors import ServiceError
 
 

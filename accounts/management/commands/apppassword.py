@@ -4,8 +4,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.models import User
-from conversations.services.accounts import app_password_create
+from accounts.models import User
+from accounts.services import app_password_create
 
 
 class Command(BaseCommand):
