@@ -34,14 +34,17 @@ class AppPasswordInline(admin.TabularInline):
         return False
 
 
+DJANGO_USER_FIELDSETS = tuple(DjangoUserAdmin.fieldsets or ())
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "email", "is_staff", "is_active", "app_password_count", "last_login")
     search_fields = ("username", "display_name", "email")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets[:1],
+        *DJANGO_USER_FIELDSETS[:1],
         ("Talk", {"fields": ("display_name",)}),
-        *DjangoUserAdmin.fieldsets[1:],
+        *DJANGO_USER_FIELDSETS[1:],
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),)
     inlines = (AppPasswordInline,)
@@ -51,7 +54,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description="app passwords", ordering="app_password_total")
     def app_password_count(self, obj: User) -> str:
-        return changelist_link(AppPassword, str(obj.app_password_total), user__id__exact=obj.pk)
+        return changelist_link(AppPassword, str(getattr(obj, "app_password_total", "?")), user__id__exact=obj.pk)
 
     def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
         if formset.model is not AppPassword:

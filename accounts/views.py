@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import AppPasswordCredential
+from accounts.models import User
 from accounts.selectors import breakout_rooms_enabled
 from accounts.services import app_password_create
 from project.errors import Forbidden
@@ -96,6 +97,13 @@ def talk_capabilities(*, logged_in: bool) -> dict[str, Any]:
     }
 
 
+def authenticated_user(request: Request) -> User:
+    """The caller of a view that requires a login (DRF's IsAuthenticated ran before the handler)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
 class CapabilitiesView(OCSView):
     """``GET /cloud/capabilities``: public, like Nextcloud's (logged-in users see ``can-create``)."""
 
@@ -117,7 +125,7 @@ class CloudUserView(OCSView):
 
     @extend_schema(responses={200: ocs_envelope_schema({"type": "object", "required": ["id", "display-name"]})})
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = authenticated_user(request)
         return Response(
             {
                 "id": user.username,
@@ -148,5 +156,6 @@ class AppPasswordView(OCSView):
     def get(self, request: Request) -> Response:
         if isinstance(request.auth, AppPasswordCredential):
             raise Forbidden()
-        _, token = app_password_create(user=request.user, name=request.META.get("HTTP_USER_AGENT", "")[:255])
+        user_agent = request.META.get("HTTP_USER_AGENT", "")
+        _, token = app_password_create(user=authenticated_user(request), name=user_agent[:255])
         return Response({"apppassword": token})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path, re_path, register_converter
+from django.urls import URLPattern, URLResolver, include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from project.ocs.converters import TokenConverter
@@ -17,7 +17,7 @@ handler403 = "project.ocs.fallback.handler403"
 handler404 = "project.ocs.fallback.handler404"
 handler500 = "project.ocs.fallback.handler500"
 
-ocs_patterns = [
+ocs_patterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("conversations.urls")),
     path("", include("breakout.urls")),

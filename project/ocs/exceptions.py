@@ -20,7 +20,7 @@ NOT_LOGGED_IN = "Current user is not logged in"
 
 def ocs_error_response(status_code: int, data: Any = None, message: str = "") -> Response:
     response = Response([] if data is None else data, status=status_code)
-    response.ocs_message = message
+    response.ocs_message = message  # type: ignore[attr-defined]  # read by the OCS renderer
     return response
 
 
@@ -39,8 +39,9 @@ def ocs_exception_handler(exc: Exception, context: dict) -> Response | None:
         return ocs_error_response(400)
     if isinstance(exc, drf.Throttled):
         response = ocs_error_response(429)
-        if exc.wait:
-            response["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)  # set by Throttled.__init__, not declared in the stubs
+        if wait:
+            response["Retry-After"] = str(int(wait))
         return response
     if isinstance(exc, drf.ValidationError):
         detail = exc.detail

@@ -135,6 +135,7 @@ class OcsInputSerializer(serializers.Serializer):
             data = {}
         values: dict[str, Any] = {}
         for field in self._writable_fields:
+            assert field.field_name is not None and field.source is not None  # set when the field was bound
             primitive = field.get_value(data)
             try:
                 validated = field.run_validation(primitive)

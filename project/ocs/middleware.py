@@ -79,9 +79,9 @@ class OCSMiddleware:
         if guard is not None:
             retry_after = guard.retry_after()
             if retry_after is not None:
-                response = ocs_error_json(request, 429, message="Too many requests")
-                response["Retry-After"] = str(retry_after)
-                return response
+                refusal = ocs_error_json(request, 429, message="Too many requests")
+                refusal["Retry-After"] = str(retry_after)
+                return refusal
         if self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return ocs_error_json(request, 413, message="Request body too large")
         response = self.get_response(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
@@ -14,7 +15,7 @@ class SafeJSONParser(JSONParser):
     ParseError. A ``\\ud800`` escape without its pair is valid JSON but decodes to a string that
     is not Unicode text: neither database can store it, and encoding it for a query raised a 500."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", "utf-8")
         try:

@@ -15,6 +15,7 @@ The status semantics follow Nextcloud's ``V2Response`` and ``V1Response``
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -71,7 +72,9 @@ def ocs_envelope(data: Any, *, http_status: int, message: str | None, v1: bool) 
 class OCSJSONRenderer(JSONRenderer):
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict | None = None) -> bytes:
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
+    ) -> bytes:
         renderer_context = renderer_context or {}
         response = renderer_context.get("response")
         request = renderer_context.get("request")
@@ -98,7 +101,7 @@ class OCSContentNegotiation(DefaultContentNegotiation):
     content negotiation never turns into a 404 or 406. Elsewhere DRF's negotiation applies."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         if is_ocs_path(request.path):
             for renderer in renderers:
