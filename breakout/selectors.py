@@ -7,8 +7,7 @@ from typing import Any
 from django.db.models import Q
 
 from conversations.models import Attendee, Conversation, User
-from conversations.selectors import room_payloads_for_user
-from conversations.serializers import participant_payload, room_payload_limited
+from conversations.presenters import participant_payload, room_payload_limited, room_payloads_for_user
 from project.errors import BadRequest, Forbidden
 
 

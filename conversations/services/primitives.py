@@ -6,15 +6,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation, User, new_token
-from conversations.serializers import rich_user
+from project.errors import BadRequest, NotFound
 
 TOKEN_ATTEMPTS = 5
+
+
+def rich_user(user_id: str, display_name: str) -> dict[str, str]:
+    """Talk's rich-object parameter for a user, as system messages store it."""
+    return {"type": "user", "id": user_id, "name": display_name}
+
+
+def datetime_from_timestamp(value: int, *, error: str) -> datetime:
+    """A unix timestamp as an aware datetime; negative or out-of-range values are 400 ``error``."""
+    if value < 0:
+        raise BadRequest(error)
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadRequest(error) from None
 
 
 @dataclass(frozen=True)
@@ -180,3 +196,18 @@ def conversation_tree_lock(*, parent_id: int) -> Conversation:
     where SELECT ... FOR UPDATE does not exist, IMMEDIATE transactions serialise writers.
     """
     return Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)
+
+
+def room_tree_lock(room: Conversation) -> Conversation:
+    """Lock the root of ``room``'s tree (its parent, or the room itself) and return ``room`` as it
+    is now, read under the lock. Callers must continue with the returned row: the one they were
+    given was read before the lock and may be stale (a configure may have committed meanwhile).
+
+    A room (or its parent) deleted while this request waited for the lock is 404, not a 500."""
+    try:
+        root = conversation_tree_lock(parent_id=room.parent_id or room.pk)
+        if root.pk == room.pk:
+            return root
+        return Conversation.objects.select_related("parent").get(pk=room.pk)
+    except Conversation.DoesNotExist:
+        raise NotFound() from None

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation, User
-from conversations.serializers import room_payload_limited
+from conversations.presenters import room_payload_limited
 from tests.breakout.conftest import add_students, parent_attendee
 from tests.conftest import V4, ocs_data, ocs_error
 

@@ -1,4 +1,4 @@
-"""Services of conversations/services/rooms.py and chat.py called directly, and their lock paths
+"""Conversation services (conversations/services/*.py) called directly, and their lock paths
 under real concurrency (PostgreSQL only)."""
 
 from __future__ import annotations
@@ -11,13 +11,9 @@ import pytest
 
 from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.services.chat import chat_message_text_validate
-from conversations.services.rooms import (
-    attendee_demote,
-    attendee_promote,
-    breakout_room_participant_add,
-    conversation_create_one_to_one,
-    one_to_one_name,
-)
+from conversations.services.lifecycle import conversation_create_one_to_one, one_to_one_name
+from conversations.services.moderators import attendee_demote, attendee_promote
+from conversations.services.participants import breakout_room_participant_add
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError
 from tests.concurrency import exceptions_of, run_together
 from tests.conftest import requires_postgres

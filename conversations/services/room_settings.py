@@ -1,0 +1,127 @@
+"""Settings of one conversation: name, description, listable scope, public/private, password, message expiration."""
+
+from __future__ import annotations
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from conversations.models import Conversation, User
+from conversations.services.lifecycle import room_name_clean
+from conversations.services.primitives import SystemMessage, room_tree_lock, system_messages_post
+from project.errors import BadRequest
+
+DESCRIPTION_MAX_LENGTH = 2000
+# The column is a positive 32-bit integer on every database.
+MESSAGE_EXPIRATION_MAX_SECONDS = 2**31 - 1
+LISTABLE_MESSAGES = {0: "listable_none", 1: "listable_users", 2: "listable_all"}
+
+
+@transaction.atomic
+def conversation_rename(*, actor: User, room: Conversation, name: str) -> Conversation:
+    """Rename a conversation (not a one-to-one: its name is the pair of user ids)."""
+    if room.type == Conversation.Type.ONE_TO_ONE:
+        raise BadRequest("type")
+    name = room_name_clean(name)
+    room = room_tree_lock(room)
+    if name != room.name:
+        old_name = room.name
+        room.name = name
+        room.save(update_fields=["name"])
+        system_messages_post(
+            actor=actor,
+            messages=[
+                SystemMessage(room_id=room.pk, key="conversation_renamed", text={"oldName": old_name, "newName": name})
+            ],
+        )
+    return room
+
+
+@transaction.atomic
+def conversation_description_set(*, actor: User, room: Conversation, description: str) -> Conversation:
+    """Set (or, with "", remove) the description: at most 2000 characters."""
+    if room.type == Conversation.Type.ONE_TO_ONE:
+        raise BadRequest("type")
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise BadRequest("description")
+    room = room_tree_lock(room)
+    if description != room.description:
+        room.description = description
+        room.save(update_fields=["description"])
+        key = "description_set" if description else "description_removed"
+        system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
+    return room
+
+
+@transaction.atomic
+def conversation_listable_set(*, actor: User, room: Conversation, scope: int) -> Conversation:
+    """Who may find the conversation: 0 participants only, 1 users, 2 everyone. Breakout rooms stay
+    0 (400 ``breakout-room`` when the value would change)."""
+    if scope not in LISTABLE_MESSAGES:
+        raise BadRequest("scope")
+    if room.type == Conversation.Type.ONE_TO_ONE:
+        raise BadRequest("type")
+    room = room_tree_lock(room)
+    if room.listable == scope:
+        return room
+    if room.is_breakout_room:
+        raise BadRequest("breakout-room")
+    room.listable = scope
+    room.save(update_fields=["listable"])
+    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=LISTABLE_MESSAGES[scope])])
+    return room
+
+
+@transaction.atomic
+def conversation_public_set(*, actor: User, room: Conversation, public: bool) -> Conversation:
+    """Make a group conversation public (type 3) or a public one private (type 2). Breakout rooms
+    and configured parents cannot become public (400 ``breakout-room``): a parent must stay a
+    group conversation. Under the tree lock, so a concurrent configure sees the final type."""
+    if room.type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
+        raise BadRequest("type")
+    room = room_tree_lock(room)
+    new_type = Conversation.Type.PUBLIC if public else Conversation.Type.GROUP
+    if room.type == new_type:
+        return room
+    if public and (room.is_breakout_room or room.breakout_room_mode != Conversation.BreakoutMode.NOT_CONFIGURED):
+        raise BadRequest("breakout-room")
+    room.type = new_type
+    room.save(update_fields=["type"])
+    key = "guests_allowed" if public else "guests_disallowed"
+    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
+    return room
+
+
+@transaction.atomic
+def conversation_password_set(*, actor: User, room: Conversation, password: str) -> Conversation:
+    """Set (or, with "", remove) the password of a public conversation. Breakout rooms and every
+    other non-public conversation: 400 ``type`` (decision 5)."""
+    if room.is_breakout_room or room.type != Conversation.Type.PUBLIC:
+        raise BadRequest("type")
+    room = room_tree_lock(room)
+    had_password = bool(room.password)
+    room.password = make_password(password) if password else ""
+    room.save(update_fields=["password"])
+    if password or had_password:
+        key = "password_set" if password else "password_removed"
+        system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
+    return room
+
+
+@transaction.atomic
+def conversation_message_expiration_set(*, actor: User, room: Conversation, seconds: int) -> Conversation:
+    """Let new chat messages expire after ``seconds`` (0 = never). Not on breakout rooms."""
+    if room.is_breakout_room:
+        raise BadRequest("breakout-room")
+    if not 0 <= seconds <= MESSAGE_EXPIRATION_MAX_SECONDS:
+        raise BadRequest("seconds")
+    room = room_tree_lock(room)
+    if room.message_expiration != seconds:
+        room.message_expiration = seconds
+        room.save(update_fields=["message_expiration"])
+        if seconds:
+            message = SystemMessage(room_id=room.pk, key="message_expiration_enabled", text={"seconds": seconds})
+        else:
+            message = SystemMessage(room_id=room.pk, key="message_expiration_disabled")
+        system_messages_post(actor=actor, messages=[message])
+    return room
