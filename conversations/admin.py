@@ -16,13 +16,17 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from conversations.models import AppConfigValue, AppPassword, Attendee, ChatMessage, Conversation, User
+from conversations.services.lifecycle import room_name_clean
 from conversations.services.maintenance import app_passwords_revoke
+from conversations.services.room_settings import conversation_rename
+from project.errors import ServiceError
 
 
 def admin_link(obj: Any, label: str | None = None) -> str:
@@ -180,8 +184,23 @@ class BreakoutRoomInline(admin.TabularInline):
         return changelist_link(Attendee, str(obj.attendee_total), room__id__exact=obj.pk)
 
 
+class ConversationForm(ModelForm):
+    """The conversation change form: the name follows the rename service's rule."""
+
+    class Meta:
+        model = Conversation
+        fields = "__all__"
+
+    def clean_name(self) -> str:
+        try:
+            return room_name_clean(self.cleaned_data["name"])
+        except ServiceError:
+            raise ValidationError("A name of 1 to 255 characters is required.") from None
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
+    form = ConversationForm
     list_display = (
         "id",
         "token",
@@ -247,6 +266,9 @@ class ConversationAdmin(admin.ModelAdmin):
             # A token is the room's address for every client; a type change would break the
             # tree rules (a parent must be a group conversation).
             fields = (*fields, "token", "type")
+            if obj.type == Conversation.Type.ONE_TO_ONE:
+                # Its name is the pair of user ids that keeps the pair unique.
+                fields = (*fields, "name")
             if obj.parent_id is not None:
                 # A breakout room's lobby is on exactly when its parent is stopped.
                 fields = (*fields, "lobby_state", "lobby_timer")
@@ -254,6 +276,17 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Conversation | None) -> tuple[type, ...]:
         return self.inlines if obj is not None and obj.parent_id is None else ()
+
+    def save_model(self, request: HttpRequest, obj: Conversation, form: ModelForm, change: bool) -> None:
+        """A rename goes through ``conversation_rename`` (tree lock, ``conversation_renamed``
+        system message with the operator as actor); the other settings are saved as edited."""
+        if not change or "name" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        new_name = obj.name
+        obj.name = form.initial["name"]
+        super().save_model(request, obj, form, change)
+        obj.name = conversation_rename(actor=request.user, room=obj, name=new_name).name
 
     @admin.display(description="parent", ordering="parent__token")
     def parent_link(self, obj: Conversation) -> str:

@@ -430,3 +430,18 @@ def test_a_revoked_app_password_stops_authenticating_at_once(operator_client: Cl
     )
 
     assert api.get(f"{V4}/room").status_code == 401
+
+
+def test_renaming_in_the_admin_goes_through_the_service_and_posts_conversation_renamed(
+    operator_client: Client, room: Conversation
+) -> None:
+    url = reverse("admin:conversations_conversation_change", args=[room.pk])
+    old_name = room.name
+
+    response = operator_client.post(url, _change_form_data(room, name="  Renamed  ", read_only=1))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    room.refresh_from_db()
+    assert (room.name, room.read_only) == ("Renamed", 1)
+    renamed = ChatMessage.objects.get(room=room, system_message="conversation_renamed")
+    assert renamed.parameters["text"] == {"oldName": old_name, "newName": "Renamed"}
