@@ -14,9 +14,9 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
@@ -189,7 +189,7 @@ class ConversationForm(ModelForm):
 
     class Meta:
         model = Conversation
-        fields = "__all__"
+        fields = ("name",)  # the admin passes its fieldsets
 
     def clean_name(self) -> str:
         try:
