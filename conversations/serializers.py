@@ -147,4 +147,3 @@ class ChatReadInput(InputSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["limit"] = min(attrs["limit"], CHAT_LIMIT_MAX)
         return attrs
-

@@ -8,6 +8,7 @@ import json
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 
+from conversations.hooks import tree_rules
 from conversations.models import Attendee, Conversation, User
 from conversations.services.primitives import (
     TOKEN_ATTEMPTS,
@@ -162,15 +163,8 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
     )[0]
     room.parent = parent
     system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
-    moderators = (
-        Attendee.objects.filter(
-            room=parent, actor_type=Attendee.ACTOR_USERS, participant_type__in=MODERATOR_TYPES, user__isnull=False
-        )
-        .exclude(user=actor)
-        .order_by("id")
-    )
     placements = [Placement.of_user(actor, room, Attendee.ParticipantType.OWNER)]
-    placements += [Placement.of_attendee(moderator, room) for moderator in moderators]
+    placements += tree_rules().child_room_members(actor=actor, room=room)
     attendees_add_bulk(actor=actor, placements=placements)
     return room
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from conversations.hooks import RoomSetting, tree_rules
 from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.services.primitives import (
     SystemMessage,
@@ -22,14 +23,14 @@ from project.errors import BadRequest
 def conversation_lobby_set(*, actor: User, room: Conversation, state: int, timer: int | None = None) -> Conversation:
     """Turn the lobby on (1) or off (0). A breakout room's lobby is driven by start/stop only, so
     that it stays on exactly when its parent is stopped: 400 ``breakout-room``."""
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    room = room_tree_lock(room)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
-    if room.is_breakout_room:
-        raise BadRequest("breakout-room")
+    tree_rules().setting_change_check(room=room, setting=RoomSetting.LOBBY, enable=bool(state))
     if state not in (Conversation.Lobby.NONE, Conversation.Lobby.NON_MODERATORS):
         raise BadRequest("state")
     lobby_timer = datetime_from_timestamp(timer, error="timer") if timer and state else None
-    room = room_tree_lock(room)
     changed = room.lobby_state != state
     room.lobby_state = state
     room.lobby_timer = lobby_timer

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count, Q
 
+from conversations.hooks import tree_rules
 from conversations.models import Attendee, Conversation, User
 from conversations.services.primitives import (
     Placement,
@@ -38,12 +39,19 @@ def _users_for_source(*, new_participant: str, source: str) -> list[User]:
 def participants_add(*, actor: User, room: Conversation, new_participant: str, source: str) -> list[Attendee]:
     """Add a user (``source`` users) or every member of a Django group (``source`` groups,
     decision 14) to a conversation as users (type 3); people already in it are left alone.
-    A breakout room follows ``breakout_room_participant_add``."""
+    Adding to a room with a parent follows the tree's rules (``hooks.TreeRules``)."""
     if room.is_breakout_room:
         if source != "users":
             raise BadRequest("source")
         user = _users_for_source(new_participant=new_participant, source=source)[0]
-        return breakout_room_participant_add(actor=actor, room=room, user=user)
+        try:
+            parent = conversation_tree_lock(parent_id=room.parent_id)
+        except Conversation.DoesNotExist:  # the parent was deleted while this request waited
+            raise NotFound() from None
+        room.parent = parent
+        added = tree_rules().participant_add_to_child(actor=actor, room=room, user=user)
+        if added is not None:
+            return added
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     users = _users_for_source(new_participant=new_participant, source=source)
@@ -54,46 +62,6 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
     return attendees_add_bulk(actor=actor, placements=placements)
 
 
-@transaction.atomic
-def breakout_room_participant_add(*, actor: User, room: Conversation, user: User) -> list[Attendee]:
-    """Put ``user`` into the breakout room ``room`` (contract 1.12 "add participant"): into the
-    parent first when missing (type 3), out of the parent's other breakout rooms, then into this
-    one with type 3. A parent moderator is added with their parent type and stays in every room.
-
-    Keeps, under the parent's lock, "a student is in at most one breakout room of a parent" and
-    "every parent moderator is a moderator in each breakout room". Re-adding a student to the room
-    they are in changes nothing (decision 9).
-    """
-    if room.parent_id is None:
-        raise ValueError(f"{room.token} is not a breakout room")
-    try:
-        parent = conversation_tree_lock(parent_id=room.parent_id)
-    except Conversation.DoesNotExist:  # the parent was deleted while this request waited
-        raise NotFound() from None
-    parent_attendee = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=user).first()
-    added: list[Attendee] = []
-    if parent_attendee is None:
-        added += attendees_add_bulk(
-            actor=actor, placements=[Placement.of_user(user, parent, Attendee.ParticipantType.USER)]
-        )
-    in_breakout_rooms = list(
-        Attendee.objects.filter(breakout_parent=parent, actor_type=Attendee.ACTOR_USERS, user=user).order_by("id")
-    )
-    if parent_attendee is not None and parent_attendee.participant_type in MODERATOR_TYPES:
-        if any(a.room_id == room.pk for a in in_breakout_rooms):
-            raise BadRequest("moderator")
-        placement = Placement.of_user(user, room, parent_attendee.participant_type)
-        return added + attendees_add_bulk(actor=actor, placements=[placement])
-    if any(a.participant_type in MODERATOR_PERMISSION_TYPES for a in in_breakout_rooms):
-        raise BadRequest("moderator")
-    if any(a.room_id == room.pk for a in in_breakout_rooms):
-        return added
-    attendees_remove_bulk(actor=actor, attendees=in_breakout_rooms)
-    return added + attendees_add_bulk(
-        actor=actor, placements=[Placement.of_user(user, room, Attendee.ParticipantType.USER)]
-    )
-
-
 def attendee_in_room(*, room: Conversation, attendee_id: int) -> Attendee:
     attendee = Attendee.objects.filter(room=room, pk=attendee_id).first()
     if attendee is None:
@@ -101,26 +69,10 @@ def attendee_in_room(*, room: Conversation, attendee_id: int) -> Attendee:
     return attendee
 
 
-def is_parent_moderator(*, room: Conversation, attendee: Attendee) -> bool:
-    """Whether ``attendee`` of the breakout room ``room`` is an owner/moderator of its parent."""
-    return Attendee.objects.filter(
-        room_id=room.parent_id,
-        actor_type=attendee.actor_type,
-        actor_id=attendee.actor_id,
-        participant_type__in=MODERATOR_TYPES,
-    ).exists()
-
-
 def _remove_with_cascade(*, actor: User, room: Conversation, attendee: Attendee) -> None:
-    """Remove ``attendee`` from ``room``; from a parent also the same actor from every breakout
-    room of it (decision 7). The caller holds the tree lock."""
-    rows = [attendee]
-    if not room.is_breakout_room:
-        rows += list(
-            Attendee.objects.filter(
-                breakout_parent=room, actor_type=attendee.actor_type, actor_id=attendee.actor_id
-            ).order_by("id")
-        )
+    """Remove ``attendee`` from ``room`` and whatever the tree's rules remove with it (decision 7:
+    the same actor from every breakout room of a parent). The caller holds the tree lock."""
+    rows = [attendee, *tree_rules().removal_cascade(room=room, attendee=attendee)]
     attendees_remove_bulk(actor=actor, attendees=rows)
 
 
@@ -138,7 +90,7 @@ def attendee_remove(*, actor: User, room: Conversation, attendee_id: int) -> Non
         return
     if target.participant_type == Attendee.ParticipantType.OWNER:
         raise Forbidden()
-    if room.is_breakout_room and is_parent_moderator(room=room, attendee=target):
+    if room.is_breakout_room and tree_rules().attendee_protected_in_child(room=room, attendee=target):
         raise BadRequest("moderator")
     _remove_with_cascade(actor=actor, room=room, attendee=target)
 
@@ -154,7 +106,7 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
     if me is None:
         raise NotFound()
     breakout_moderator = room.is_breakout_room and me.participant_type in MODERATOR_TYPES
-    if breakout_moderator and is_parent_moderator(room=room, attendee=me):
+    if breakout_moderator and tree_rules().attendee_protected_in_child(room=room, attendee=me):
         raise BadRequest("moderator")
     counts = Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS).aggregate(
         users=Count("id"), moderators=Count("id", filter=Q(participant_type__in=MODERATOR_TYPES))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from conversations.hooks import RoomSetting, tree_rules
 from conversations.models import Conversation, User
 from conversations.services.lifecycle import room_name_clean
 from conversations.services.primitives import SystemMessage, room_tree_lock, system_messages_post
@@ -19,10 +20,11 @@ LISTABLE_MESSAGES = {0: "listable_none", 1: "listable_users", 2: "listable_all"}
 @transaction.atomic
 def conversation_rename(*, actor: User, room: Conversation, name: str) -> Conversation:
     """Rename a conversation (not a one-to-one: its name is the pair of user ids)."""
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    room = room_tree_lock(room)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     name = room_name_clean(name)
-    room = room_tree_lock(room)
     if name != room.name:
         old_name = room.name
         room.name = name
@@ -39,12 +41,13 @@ def conversation_rename(*, actor: User, room: Conversation, name: str) -> Conver
 @transaction.atomic
 def conversation_description_set(*, actor: User, room: Conversation, description: str) -> Conversation:
     """Set (or, with "", remove) the description: at most 2000 characters."""
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    room = room_tree_lock(room)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     description = description.strip()
     if len(description) > DESCRIPTION_MAX_LENGTH:
         raise BadRequest("description")
-    room = room_tree_lock(room)
     if description != room.description:
         room.description = description
         room.save(update_fields=["description"])
@@ -57,15 +60,15 @@ def conversation_description_set(*, actor: User, room: Conversation, description
 def conversation_listable_set(*, actor: User, room: Conversation, scope: int) -> Conversation:
     """Who may find the conversation: 0 participants only, 1 users, 2 everyone. Breakout rooms stay
     0 (400 ``breakout-room`` when the value would change)."""
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    room = room_tree_lock(room)
     if scope not in LISTABLE_MESSAGES:
         raise BadRequest("scope")
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
-    room = room_tree_lock(room)
     if room.listable == scope:
         return room
-    if room.is_breakout_room:
-        raise BadRequest("breakout-room")
+    tree_rules().setting_change_check(room=room, setting=RoomSetting.LISTABLE)
     room.listable = scope
     room.save(update_fields=["listable"])
     system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=LISTABLE_MESSAGES[scope])])
@@ -77,14 +80,14 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
     """Make a group conversation public (type 3) or a public one private (type 2). Breakout rooms
     and configured parents cannot become public (400 ``breakout-room``): a parent must stay a
     group conversation. Under the tree lock, so a concurrent configure sees the final type."""
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    room = room_tree_lock(room)
     if room.type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
         raise BadRequest("type")
-    room = room_tree_lock(room)
     new_type = Conversation.Type.PUBLIC if public else Conversation.Type.GROUP
     if room.type == new_type:
         return room
-    if public and (room.is_breakout_room or room.breakout_room_mode != Conversation.BreakoutMode.NOT_CONFIGURED):
-        raise BadRequest("breakout-room")
+    tree_rules().setting_change_check(room=room, setting=RoomSetting.PUBLIC, enable=public)
     room.type = new_type
     room.save(update_fields=["type"])
     key = "guests_allowed" if public else "guests_disallowed"
@@ -96,9 +99,11 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
 def conversation_password_set(*, actor: User, room: Conversation, password: str) -> Conversation:
     """Set (or, with "", remove) the password of a public conversation. Breakout rooms and every
     other non-public conversation: 400 ``type`` (decision 5)."""
-    if room.is_breakout_room or room.type != Conversation.Type.PUBLIC:
-        raise BadRequest("type")
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
     room = room_tree_lock(room)
+    tree_rules().setting_change_check(room=room, setting=RoomSetting.PASSWORD)
+    if room.type != Conversation.Type.PUBLIC:
+        raise BadRequest("type")
     had_password = bool(room.password)
     room.password = make_password(password) if password else ""
     room.save(update_fields=["password"])
@@ -111,11 +116,11 @@ def conversation_password_set(*, actor: User, room: Conversation, password: str)
 @transaction.atomic
 def conversation_message_expiration_set(*, actor: User, room: Conversation, seconds: int) -> Conversation:
     """Let new chat messages expire after ``seconds`` (0 = never). Not on breakout rooms."""
-    if room.is_breakout_room:
-        raise BadRequest("breakout-room")
+    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    room = room_tree_lock(room)
+    tree_rules().setting_change_check(room=room, setting=RoomSetting.MESSAGE_EXPIRATION)
     if not 0 <= seconds <= MESSAGE_EXPIRATION_MAX_SECONDS:
         raise BadRequest("seconds")
-    room = room_tree_lock(room)
     if room.message_expiration != seconds:
         room.message_expiration = seconds
         room.save(update_fields=["message_expiration"])

@@ -13,7 +13,7 @@ from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.services.chat import chat_message_text_validate
 from conversations.services.lifecycle import conversation_create_one_to_one, one_to_one_name
 from conversations.services.moderators import attendee_demote, attendee_promote
-from conversations.services.participants import breakout_room_participant_add
+from conversations.services.participants import participants_add
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError
 from tests.concurrency import exceptions_of, run_together
 from tests.conftest import requires_postgres
@@ -82,7 +82,7 @@ def test_adding_a_student_keeps_them_in_one_breakout_room(room: Conversation, ow
     rooms = breakout_rooms_build(room, count=3)
 
     for target in [rooms[0], rooms[2], rooms[1], rooms[1]]:
-        breakout_room_participant_add(actor=owner, room=target, user=student)
+        participants_add(actor=owner, room=target, new_participant=student.username, source="users")
 
     assert types_by_room(student, room) == {"Class": 3, "Room 2": 3}
 
@@ -179,7 +179,7 @@ def test_promotion_racing_a_move_into_another_breakout_room_keeps_both_invariant
         def job() -> None:
             # BadRequest("moderator") = the promotion won: a moderator is not moved like a student.
             with contextlib.suppress(BadRequest):
-                breakout_room_participant_add(actor=owner, room=target, user=student)
+                participants_add(actor=owner, room=target, new_participant=student.username, source="users")
 
         return job
 
