@@ -286,7 +286,7 @@ class ConversationAdmin(admin.ModelAdmin):
         new_name = obj.name
         obj.name = form.initial["name"]
         super().save_model(request, obj, form, change)
-        obj.name = conversation_rename(actor=request.user, room=obj, name=new_name).name
+        obj.name = conversation_rename(actor=request.user, room=obj, name=new_name, by_operator=True).name
 
     @admin.display(description="parent", ordering="parent__token")
     def parent_link(self, obj: Conversation) -> str:

@@ -16,6 +16,7 @@ from conversations.services.primitives import (
     SystemMessage,
     attendees_add_bulk,
     conversations_create_bulk,
+    moderator_recheck,
     room_tree_lock,
     system_messages_post,
 )
@@ -172,13 +173,11 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
 @transaction.atomic
 def conversation_delete(*, actor: User, room: Conversation) -> None:
     """Delete a conversation with its attendees and chat. A parent takes its breakout rooms with
-    it (FK cascade, decision 7); deleting a breakout room leaves the parent's mode and status."""
+    it (FK cascade, decision 7); deleting a breakout room leaves the parent's mode and status.
+    Under the tree lock, so that no concurrent configure or switch writes rows into rooms being
+    deleted; the caller's role is read again under it."""
+    room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
-    _conversation_delete(room=room)
-
-
-def _conversation_delete(*, room: Conversation) -> None:
-    # Lock the tree so that no concurrent configure/switch writes rows into rooms being deleted.
-    room = room_tree_lock(room)
     Conversation.objects.filter(pk=room.pk).delete()

@@ -13,6 +13,7 @@ from conversations.models import Attendee, ChatMessage, Conversation, User
 from conversations.services.primitives import (
     SystemMessage,
     datetime_from_timestamp,
+    moderator_recheck,
     room_tree_lock,
     system_messages_post,
 )
@@ -23,8 +24,10 @@ from project.errors import BadRequest
 def conversation_lobby_set(*, actor: User, room: Conversation, state: int, timer: int | None = None) -> Conversation:
     """Turn the lobby on (1) or off (0). A breakout room's lobby is driven by start/stop only, so
     that it stays on exactly when its parent is stopped: 400 ``breakout-room``."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     tree_rules().setting_change_check(room=room, setting=RoomSetting.LOBBY, enable=bool(state))

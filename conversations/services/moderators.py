@@ -6,24 +6,21 @@ from django.db import transaction
 
 from conversations.hooks import tree_rules
 from conversations.models import Attendee, Conversation, User
-from conversations.services.participants import attendee_in_room
 from conversations.services.primitives import (
     SystemMessage,
+    moderator_recheck_with_target,
     rich_user,
     room_tree_lock,
     system_messages_post,
 )
 from project.errors import BadRequest, Forbidden
 
-MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
-STUDENT_TYPES = tuple(int(t) for t in Attendee.STUDENT_TYPES)
-
 
 def _participant_type_change(*, actor: User, room: Conversation, attendee_id: int, promote: bool) -> Attendee:
     """Talk's changeParticipantType: unknown attendee 404, oneself 403, groups 400, already in the
     wanted state 400, owners and self-joined users 403."""
     room = room_tree_lock(room)
-    target = attendee_in_room(room=room, attendee_id=attendee_id)
+    target = moderator_recheck_with_target(room=room, actor=actor, attendee_id=attendee_id)
     if target.actor_type == Attendee.ACTOR_USERS and target.user_id == actor.pk:
         raise Forbidden()
     if target.actor_type == Attendee.ACTOR_GROUPS:

@@ -13,6 +13,8 @@ from conversations.services.primitives import (
     attendees_add_bulk,
     attendees_remove_bulk,
     conversation_tree_lock,
+    moderator_recheck,
+    moderator_recheck_with_target,
     room_tree_lock,
 )
 from project.errors import BadRequest, Forbidden, NotFound
@@ -49,6 +51,7 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
         except Conversation.DoesNotExist:  # the parent was deleted while this request waited
             raise NotFound() from None
         room.parent = parent
+        moderator_recheck(room=room, actor=actor)
         added = tree_rules().participant_add_to_child(actor=actor, room=room, user=user)
         if added is not None:
             return added
@@ -57,16 +60,10 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
     users = _users_for_source(new_participant=new_participant, source=source)
     # The parent's lock: a concurrent configure reads this room's attendee list.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     present = set(Attendee.objects.filter(room=room, user__in=[u.pk for u in users]).values_list("user_id", flat=True))
     placements = [Placement.of_user(u, room, Attendee.ParticipantType.USER) for u in users if u.pk not in present]
     return attendees_add_bulk(actor=actor, placements=placements)
-
-
-def attendee_in_room(*, room: Conversation, attendee_id: int) -> Attendee:
-    attendee = Attendee.objects.filter(room=room, pk=attendee_id).first()
-    if attendee is None:
-        raise NotFound()
-    return attendee
 
 
 def _remove_with_cascade(*, actor: User, room: Conversation, attendee: Attendee) -> None:
@@ -82,7 +79,7 @@ def attendee_remove(*, actor: User, room: Conversation, attendee_id: int) -> Non
     leaving. Owners cannot be removed (403); a parent moderator cannot be removed from a breakout
     room (400 ``moderator``); removal from a parent cascades to its breakout rooms."""
     room = room_tree_lock(room)
-    target = attendee_in_room(room=room, attendee_id=attendee_id)
+    target = moderator_recheck_with_target(room=room, actor=actor, attendee_id=attendee_id)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     if target.actor_type == Attendee.ACTOR_USERS and target.user_id == actor.pk:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation, User, new_token
-from project.errors import BadRequest, NotFound
+from project.errors import BadRequest, Forbidden, NotFound
 
 TOKEN_ATTEMPTS = 5
 
@@ -211,3 +212,30 @@ def room_tree_lock(room: Conversation) -> Conversation:
         return Conversation.objects.select_related("parent").get(pk=room.pk)
     except Conversation.DoesNotExist:
         raise NotFound() from None
+
+
+def _caller_check(caller: Attendee | None) -> Attendee:
+    if caller is None:  # removed from the room while this request waited for the lock
+        raise NotFound()
+    if caller.participant_type not in Attendee.MODERATOR_TYPES:  # demoted meanwhile
+        raise Forbidden()
+    return caller
+
+
+def moderator_recheck(*, room: Conversation, actor: User) -> Attendee:
+    """The caller's row in ``room``, read again under the tree lock: the view checked their role
+    before the lock, and a concurrent demotion or removal may have committed since (404/403)."""
+    return _caller_check(Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS, user=actor).first())
+
+
+def moderator_recheck_with_target(*, room: Conversation, actor: User, attendee_id: int) -> Attendee:
+    """``moderator_recheck`` and the target attendee ``attendee_id`` of ``room`` (404 when
+    missing), read in one query under the tree lock. Returns the target."""
+    rows = list(
+        Attendee.objects.filter(room=room).filter(Q(pk=attendee_id) | Q(actor_type=Attendee.ACTOR_USERS, user=actor))
+    )
+    _caller_check(next((r for r in rows if r.actor_type == Attendee.ACTOR_USERS and r.user_id == actor.pk), None))
+    target = next((r for r in rows if r.pk == attendee_id), None)
+    if target is None:
+        raise NotFound()
+    return target

@@ -8,7 +8,7 @@ from django.db import transaction
 from conversations.hooks import RoomSetting, tree_rules
 from conversations.models import Conversation, User
 from conversations.services.lifecycle import room_name_clean
-from conversations.services.primitives import SystemMessage, room_tree_lock, system_messages_post
+from conversations.services.primitives import SystemMessage, moderator_recheck, room_tree_lock, system_messages_post
 from project.errors import BadRequest
 
 DESCRIPTION_MAX_LENGTH = 2000
@@ -18,10 +18,15 @@ LISTABLE_MESSAGES = {0: "listable_none", 1: "listable_users", 2: "listable_all"}
 
 
 @transaction.atomic
-def conversation_rename(*, actor: User, room: Conversation, name: str) -> Conversation:
-    """Rename a conversation (not a one-to-one: its name is the pair of user ids)."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+def conversation_rename(*, actor: User, room: Conversation, name: str, by_operator: bool = False) -> Conversation:
+    """Rename a conversation (not a one-to-one: its name is the pair of user ids) and post
+    ``conversation_renamed``. ``by_operator``: a site operator (the admin) who need not be a
+    moderator of the room."""
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    if not by_operator:
+        moderator_recheck(room=room, actor=actor)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     name = room_name_clean(name)
@@ -41,8 +46,10 @@ def conversation_rename(*, actor: User, room: Conversation, name: str) -> Conver
 @transaction.atomic
 def conversation_description_set(*, actor: User, room: Conversation, description: str) -> Conversation:
     """Set (or, with "", remove) the description: at most 2000 characters."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     description = description.strip()
@@ -60,8 +67,10 @@ def conversation_description_set(*, actor: User, room: Conversation, description
 def conversation_listable_set(*, actor: User, room: Conversation, scope: int) -> Conversation:
     """Who may find the conversation: 0 participants only, 1 users, 2 everyone. Breakout rooms stay
     0 (400 ``breakout-room`` when the value would change)."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     if scope not in LISTABLE_MESSAGES:
         raise BadRequest("scope")
     if room.type == Conversation.Type.ONE_TO_ONE:
@@ -80,8 +89,10 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
     """Make a group conversation public (type 3) or a public one private (type 2). Breakout rooms
     and configured parents cannot become public (400 ``breakout-room``): a parent must stay a
     group conversation. Under the tree lock, so a concurrent configure sees the final type."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     if room.type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
         raise BadRequest("type")
     new_type = Conversation.Type.PUBLIC if public else Conversation.Type.GROUP
@@ -99,8 +110,10 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
 def conversation_password_set(*, actor: User, room: Conversation, password: str) -> Conversation:
     """Set (or, with "", remove) the password of a public conversation. Breakout rooms and every
     other non-public conversation: 400 ``type`` (decision 5)."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     tree_rules().setting_change_check(room=room, setting=RoomSetting.PASSWORD)
     if room.type != Conversation.Type.PUBLIC:
         raise BadRequest("type")
@@ -116,8 +129,10 @@ def conversation_password_set(*, actor: User, room: Conversation, password: str)
 @transaction.atomic
 def conversation_message_expiration_set(*, actor: User, room: Conversation, seconds: int) -> Conversation:
     """Let new chat messages expire after ``seconds`` (0 = never). Not on breakout rooms."""
-    # Checks read the room under the tree lock: a concurrent writer of the tree may change it.
+    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
+    # tree (a demotion, a switch to public...) may have changed them.
     room = room_tree_lock(room)
+    moderator_recheck(room=room, actor=actor)
     tree_rules().setting_change_check(room=room, setting=RoomSetting.MESSAGE_EXPIRATION)
     if not 0 <= seconds <= MESSAGE_EXPIRATION_MAX_SECONDS:
         raise BadRequest("seconds")
