@@ -14,9 +14,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conversations.models import AppConfigValue, Attendee, ChatMessage, Conversation, User
-from tests.conftest import V1, V4, ocs_data, ocs_error
-from tests.conversations.helpers import room_of, system_messages
+from tests.conversations.helpers import room_of
 from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory, UserFactory
+from tests.helpers import V1, V4, ocs_data, ocs_error, system_messages
 
 ClientFor = Callable[[User], APIClient]
 

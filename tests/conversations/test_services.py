@@ -30,9 +30,9 @@ from conversations.services.room_settings import (
 )
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, ServiceError
 from tests.concurrency import exceptions_of, run_together
-from tests.conftest import requires_postgres
-from tests.conversations.helpers import attendee_of, breakout_rooms_build, system_messages, types_by_room
+from tests.conversations.helpers import attendee_of, breakout_rooms_build, types_by_room
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
+from tests.helpers import requires_postgres, system_messages
 
 
 def test_one_to_one_name_is_the_sorted_json_pair() -> None:
