@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
@@ -107,7 +108,9 @@ def caller_rooms(*, user: User, rooms: Q | None = None) -> list[CallerRoom]:
     queryset = _caller_rooms_queryset(user=user)
     if rooms is not None:
         queryset = queryset.filter(rooms)
-    attendees = list(queryset)
+    # Rows annotated by _caller_rooms_queryset (last_message_id, unread_count, last_common_read,
+    # partner_display_name).
+    attendees: list[Any] = list(queryset)
     message_ids = [attendee.last_message_id for attendee in attendees if attendee.last_message_id]
     messages = ChatMessage.objects.in_bulk(message_ids) if message_ids else {}
     result = []

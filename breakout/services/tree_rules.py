@@ -126,6 +126,8 @@ class BreakoutTreeRules(TreeRules):
             raise BadRequest("breakout-room")
 
     def participant_add_to_child(self, *, actor: User, room: Conversation, user: User) -> list[Attendee] | None:
+        if room.parent is None:
+            return None
         return breakout_room_participant_add(actor=actor, parent=room.parent, room=room, user=user)
 
     def attendee_protected_in_child(self, *, room: Conversation, attendee: Attendee) -> bool:

@@ -46,9 +46,10 @@ def chat_message_post(
     reorganize or switch has just taken the poster out of; the poster's row, role and the lobby
     are read again under it (gone meanwhile: 404; now held in the lobby: 412)."""
     room = room_tree_lock(attendee.room)
-    attendee = Attendee.objects.filter(pk=attendee.pk, room=room).first()
-    if attendee is None:
+    fresh = Attendee.objects.filter(pk=attendee.pk, room=room).first()
+    if fresh is None:
         raise NotFound()
+    attendee = fresh
     attendee.room = room
     if is_held_in_lobby(attendee, room):
         raise PreconditionFailed()

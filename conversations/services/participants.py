@@ -42,7 +42,7 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
     """Add a user (``source`` users) or every member of a Django group (``source`` groups,
     decision 14) to a conversation as users (type 3); people already in it are left alone.
     Adding to a room with a parent follows the tree's rules (``hooks.TreeRules``)."""
-    if room.is_breakout_room:
+    if room.parent_id is not None:
         if source != "users":
             raise BadRequest("source")
         user = _users_for_source(new_participant=new_participant, source=source)[0]
