@@ -8,8 +8,7 @@ from django.db.models import Q
 
 from accounts.models import User
 from conversations.models import Attendee, Conversation
-from conversations.selectors import room_payloads_for_user
-from conversations.serializers import participant_payload, room_payload_limited
+from conversations.presenters import participant_payload, room_payload_limited, room_payloads_for_user
 from project.errors import BadRequest, Forbidden
 
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from breakout import selectors
 from breakout.services import lifecycle
-from conversations.selectors import breakout_tree_payloads_for_user, room_payload_for_user
+from conversations.presenters import breakout_tree_payloads_for_user, room_payload_for_user
 from conversations.views import RoomView
 from project.ocs.params import parse_strict_int
 from project.ocs.schema import (

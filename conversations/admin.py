@@ -13,11 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.services.lifecycle import room_name_clean
+from conversations.services.room_settings import conversation_rename
 from project.admin_helpers import admin_link, changelist_link, count_of
+from project.errors import ServiceError
 
 # --- conversations ----------------------------------------------------------------------------
 
@@ -67,8 +72,23 @@ class BreakoutRoomInline(admin.TabularInline):
         return changelist_link(Attendee, str(obj.attendee_total), room__id__exact=obj.pk)
 
 
+class ConversationForm(ModelForm):
+    """The conversation change form: the name follows the rename service's rule."""
+
+    class Meta:
+        model = Conversation
+        fields = ("name",)  # the admin passes its fieldsets
+
+    def clean_name(self) -> str:
+        try:
+            return room_name_clean(self.cleaned_data["name"])
+        except ServiceError:
+            raise ValidationError("A name of 1 to 255 characters is required.") from None
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
+    form = ConversationForm
     list_display = (
         "id",
         "token",
@@ -134,6 +154,9 @@ class ConversationAdmin(admin.ModelAdmin):
             # A token is the room's address for every client; a type change would break the
             # tree rules (a parent must be a group conversation).
             fields = (*fields, "token", "type")
+            if obj.type == Conversation.Type.ONE_TO_ONE:
+                # Its name is the pair of user ids that keeps the pair unique.
+                fields = (*fields, "name")
             if obj.parent_id is not None:
                 # A breakout room's lobby is on exactly when its parent is stopped.
                 fields = (*fields, "lobby_state", "lobby_timer")
@@ -141,6 +164,17 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Conversation | None) -> tuple[type, ...]:
         return self.inlines if obj is not None and obj.parent_id is None else ()
+
+    def save_model(self, request: HttpRequest, obj: Conversation, form: ModelForm, change: bool) -> None:
+        """A rename goes through ``conversation_rename`` (tree lock, ``conversation_renamed``
+        system message with the operator as actor); the other settings are saved as edited."""
+        if not change or "name" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        new_name = obj.name
+        obj.name = form.initial["name"]
+        super().save_model(request, obj, form, change)
+        obj.name = conversation_rename(actor=request.user, room=obj, name=new_name, by_operator=True).name
 
     @admin.display(description="parent", ordering="parent__token")
     def parent_link(self, obj: Conversation) -> str:
@@ -158,7 +192,7 @@ class ConversationAdmin(admin.ModelAdmin):
         return changelist_link(Attendee, str(getattr(obj, "attendee_total", "?")), room__id__exact=obj.pk)
 
 
-# --- attendees and chat ---------------------------------------------------------------------
+# --- attendees and chat --------------------------------------------------------------
 
 
 @admin.register(Attendee)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +15,6 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import app_config_get
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.serializers import participant_payload, room_payload
 from project.errors import NotFound
 
 
@@ -75,54 +74,55 @@ def _caller_rooms_queryset(*, user: User) -> QuerySet[Attendee]:
     )
 
 
-def room_payloads_for_user(*, user: User, rooms: Q | None = None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CallerRoom:
+    """A conversation as one caller sees it: their attendee row (with the room and its parent
+    loaded) and the per-caller values of the room object."""
+
+    attendee: Attendee
+    last_message: ChatMessage | None
+    unread_messages: int
+    last_common_read_message: int
+    display_name: str | None
+
+    @property
+    def room(self) -> Conversation:
+        return self.attendee.room
+
+
+def caller_rooms(*, user: User, rooms: Q | None = None) -> list[CallerRoom]:
     """Every conversation (optionally filtered by ``rooms``, a Q on Attendee) in which ``user``
-    has an attendee row, formatted for them, in ascending id order. Two queries whatever the
-    number of rooms: the annotated attendee rows, then their last messages."""
+    has an attendee row, in ascending id order. Two queries whatever the number of rooms: the
+    annotated attendee rows, then their last messages."""
     queryset = _caller_rooms_queryset(user=user)
     if rooms is not None:
         queryset = queryset.filter(rooms)
-    attendees = list(queryset)
-    return format_attendee_rooms(attendees)
-
-
-def format_attendee_rooms(attendees: Iterable[Attendee]) -> list[dict[str, Any]]:
-    attendees = list(attendees)
-    message_ids = [getattr(a, "last_message_id", None) for a in attendees]
-    message_ids = [pk for pk in message_ids if pk]
+    # Rows annotated by _caller_rooms_queryset (last_message_id, unread_count, last_common_read,
+    # partner_display_name).
+    attendees: list[Any] = list(queryset)
+    message_ids = [attendee.last_message_id for attendee in attendees if attendee.last_message_id]
     messages = ChatMessage.objects.in_bulk(message_ids) if message_ids else {}
-    payloads = []
+    result = []
     for attendee in attendees:
-        room = attendee.room
         display_name = None
-        if room.type == Conversation.Type.ONE_TO_ONE:
-            display_name = getattr(attendee, "partner_display_name", None) or room.name
-        payloads.append(
-            room_payload(
-                attendee,
-                last_message=messages.get(getattr(attendee, "last_message_id", None)),
-                unread_messages=getattr(attendee, "unread_count", 0),
-                last_common_read_message=getattr(attendee, "last_common_read", 0),
+        if attendee.room.type == Conversation.Type.ONE_TO_ONE:
+            display_name = attendee.partner_display_name or attendee.room.name
+        result.append(
+            CallerRoom(
+                attendee=attendee,
+                last_message=messages.get(attendee.last_message_id),
+                unread_messages=attendee.unread_count,
+                last_common_read_message=attendee.last_common_read,
                 display_name=display_name,
             )
         )
-    return payloads
+    return result
 
 
-def room_payload_for_user(*, user: User, room: Conversation) -> dict[str, Any]:
-    """One conversation formatted for ``user`` (who must be an attendee of it)."""
-    payloads = room_payloads_for_user(user=user, rooms=Q(room=room))
-    if not payloads:
-        raise NotFound()
-    return payloads[0]
-
-
-def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
-    """The breakout rooms of ``parent`` that ``user`` is in, by ascending id, then the parent
-    (the response shape of configure, start, stop, broadcast and reorganize)."""
-    payloads = room_payloads_for_user(user=user, rooms=Q(room=parent) | Q(room__parent=parent))
-    rooms = [p for p in payloads if p["id"] != parent.pk]
-    return rooms + [p for p in payloads if p["id"] == parent.pk]
+def breakout_tree_caller_rooms(*, user: User, parent: Conversation) -> list[CallerRoom]:
+    """The breakout rooms of ``parent`` that ``user`` is in, by ascending id, then the parent."""
+    found = caller_rooms(user=user, rooms=Q(room=parent) | Q(room__parent=parent))
+    return [c for c in found if c.room.pk != parent.pk] + [c for c in found if c.room.pk == parent.pk]
 
 
 def talk_config_hash() -> str:
@@ -132,10 +132,9 @@ def talk_config_hash() -> str:
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-def participant_payloads_for_room(*, room: Conversation, include_status: bool = False) -> list[dict[str, Any]]:
-    """The participants of ``room`` in ascending attendee id order, in one query."""
-    attendees = Attendee.objects.filter(room=room).order_by("id")
-    return [participant_payload(attendee, room=room, include_status=include_status) for attendee in attendees]
+def participants_of_room(*, room: Conversation) -> QuerySet[Attendee]:
+    """The participants of ``room`` in ascending attendee id order (one query)."""
+    return Attendee.objects.filter(room=room).order_by("id")
 
 
 def chat_messages_for_room(

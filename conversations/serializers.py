@@ -1,326 +1,149 @@
-"""Wire formats of Talk's room, participant and chat-message objects (contract sections 3 and 4.9).
+"""Input serializers of the room, participant and chat endpoints (response shapes are in
+``presenters``).
 
-Plain functions rather than DRF serializers: a room object has fifty keys and a room list of
-a large event has thousands of them, and every value here is already loaded by the selectors.
+Each serializer types and checks presence of its parameters, in the order the contract reads
+them, with the contract's error key; the domain rules that the contract checks after the
+caller's role or the room's state (name length, lobby state, listable scope...) stay in the
+services, which receive the typed values. drf-spectacular documents each endpoint from these
+classes (bodies as JSON and form, query parameters of GET and DELETE).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from conversations.models import Attendee, ChatMessage, Conversation
+from rest_framework import serializers
 
-PERMISSION_CUSTOM = 1
-PERMISSION_START_CALL = 2
-PERMISSION_JOIN_CALL = 4
-PERMISSION_LOBBY_IGNORE = 8
-PERMISSION_CHAT = 128
-PERMISSIONS_MAX_DEFAULT = 254
-PERMISSIONS_DEFAULT_FOR_USERS = PERMISSIONS_MAX_DEFAULT & ~PERMISSION_LOBBY_IGNORE
+from conversations.services.primitives import datetime_from_timestamp
+from project.ocs.inputs import OcsInputSerializer, StrictBooleanField, StrictCharField, StrictIntegerField
+
+CHAT_LIMIT_DEFAULT = 100
+CHAT_LIMIT_MAX = 200
 
 
-def timestamp(value: datetime | None) -> int:
-    return int(value.timestamp()) if value is not None else 0
+class NullAsMissingMixin:
+    """A JSON ``null`` counts as a missing parameter (as Talk's PHP reads it)."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, dict):
+            data = {key: value for key, value in data.items() if value is not None}
+        return super().run_validation(data)  # type: ignore[misc]
 
 
-def effective_permissions(attendee: Attendee, room: Conversation) -> int:
-    """Talk's Participant::getPermissions(): moderators can do everything, others fall back from
-    their own permissions to the room's default and then the instance default."""
-    if attendee.is_moderator:
-        return PERMISSIONS_MAX_DEFAULT
-    if attendee.permissions:
-        return attendee.permissions
-    if room.default_permissions:
-        return room.default_permissions
-    return PERMISSIONS_DEFAULT_FOR_USERS
+class InputSerializer(NullAsMissingMixin, OcsInputSerializer):
+    pass
 
 
-def is_held_in_lobby(attendee: Attendee, room: Conversation) -> bool:
-    """A non-moderator without the lobby-ignore permission in a room whose lobby is on."""
-    return (
-        room.lobby_state == Conversation.Lobby.NON_MODERATORS
-        and not attendee.is_moderator
-        and not effective_permissions(attendee, room) & PERMISSION_LOBBY_IGNORE
+class RoomListInput(InputSerializer):
+    modifiedSince = StrictIntegerField(
+        required=False, default=0, help_text="Unix time: only conversations active since then"
     )
 
-
-# System messages: (text for everyone, text for the actor, text for the affected user).
-SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
-    "conversation_created": ("{actor} created the conversation", "You created the conversation", ""),
-    "conversation_renamed": (
-        '{actor} renamed the conversation from "{oldName}" to "{newName}"',
-        'You renamed the conversation from "{oldName}" to "{newName}"',
-        "",
-    ),
-    "description_set": ("{actor} set the description", "You set the description", ""),
-    "description_removed": ("{actor} removed the description", "You removed the description", ""),
-    "user_added": ("{actor} added {user}", "You added {user}", "{actor} added you"),
-    "user_removed": ("{actor} removed {user}", "You removed {user}", "{actor} removed you"),
-    "moderator_promoted": (
-        "{actor} promoted {user} to moderator",
-        "You promoted {user} to moderator",
-        "{actor} promoted you to moderator",
-    ),
-    "moderator_demoted": (
-        "{actor} demoted {user} from moderator",
-        "You demoted {user} from moderator",
-        "{actor} demoted you from moderator",
-    ),
-    "lobby_none": ("{actor} opened the conversation to everyone", "You opened the conversation to everyone", ""),
-    "lobby_non_moderators": (
-        "{actor} restricted the conversation to moderators",
-        "You restricted the conversation to moderators",
-        "",
-    ),
-    "lobby_timer_reached": (
-        "The conversation is now open to everyone",
-        "The conversation is now open to everyone",
-        "",
-    ),
-    "listable_none": (
-        "{actor} limited the conversation to the current participants",
-        "You limited the conversation to the current participants",
-        "",
-    ),
-    "listable_users": (
-        "{actor} opened the conversation accessible to registered users",
-        "You opened the conversation accessible to registered users",
-        "",
-    ),
-    "listable_all": (
-        "{actor} opened the conversation accessible to registered users and users created with the Guests app",
-        "You opened the conversation accessible to registered users and users created with the Guests app",
-        "",
-    ),
-    "guests_allowed": ("{actor} allowed guests", "You allowed guests", ""),
-    "guests_disallowed": ("{actor} disallowed guests", "You disallowed guests", ""),
-    "password_set": ("{actor} set a password", "You set a password", ""),
-    "password_removed": ("{actor} removed the password", "You removed the password", ""),
-    "message_expiration_enabled": (
-        "{actor} set the message expiration to {seconds} seconds",
-        "You set the message expiration to {seconds} seconds",
-        "",
-    ),
-    "message_expiration_disabled": (
-        "{actor} disabled the message expiration",
-        "You disabled the message expiration",
-        "",
-    ),
-    "breakout_rooms_started": ("{actor} started breakout rooms", "You started breakout rooms", ""),
-    "breakout_rooms_stopped": ("{actor} stopped breakout rooms", "You stopped breakout rooms", ""),
-}
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        since = attrs["modifiedSince"]
+        attrs["modified_since"] = datetime_from_timestamp(since, error="modifiedSince") if since > 0 else None
+        return attrs
 
 
-# Talk records leaving as ``user_removed`` by the user themselves and renders it this way.
-LEFT_TEXTS = ("{actor} left the conversation", "You left the conversation", "")
+class RoomCreateInput(InputSerializer):
+    """The kind of room to create; the parameters of each kind follow in its own serializer."""
+
+    error_keys = {"roomType": "type", "objectType": "object"}
+    roomType = StrictIntegerField(help_text="1 one-to-one, 2 group, 3 public")
+    objectType = StrictCharField(required=False, default="", help_text="room: an extra breakout room")
 
 
-def rich_user(user_id: str, display_name: str) -> dict[str, str]:
-    """Talk's rich-object parameter for a user."""
-    return {"type": "user", "id": user_id, "name": display_name}
+class OneToOneCreateInput(InputSerializer):
+    invite = StrictCharField(required=False, default="", help_text="User id of the other person")
 
 
-def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> str:
-    texts = SYSTEM_MESSAGE_TEXTS.get(message.system_message)
-    if texts is None:
-        return message.message
-    user_param = message.parameters.get("user") if isinstance(message.parameters, dict) else None
-    if message.system_message == "user_removed" and user_param and user_param.get("id") == message.actor_id:
-        texts = LEFT_TEXTS
-    others, for_actor, for_user = texts
-    if viewer_actor_id is not None and viewer_actor_id == message.actor_id and message.actor_type == "users":
-        text = for_actor
-    elif for_user and user_param and viewer_actor_id is not None and user_param.get("id") == viewer_actor_id:
-        text = for_user
-    else:
-        text = others
-    extra = message.parameters.get("text", {}) if isinstance(message.parameters, dict) else {}
-    for key, value in extra.items():
-        text = text.replace("{" + key + "}", str(value))
-    return text
+class BreakoutRoomCreateInput(InputSerializer):
+    error_keys = {"objectId": "room", "roomName": "name"}
+    objectId = StrictCharField(required=False, default="", help_text="Parent token when objectType is room")
+    roomName = StrictCharField(required=False, default="", help_text="1..255 characters")
 
 
-def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
-    is_system = message.message_type == ChatMessage.Type.SYSTEM
-    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
-    parameters.pop("text", None)
-    return {
-        "id": message.pk,
-        "token": room_token,
-        "actorType": message.actor_type,
-        "actorId": message.actor_id,
-        "actorDisplayName": message.actor_display_name,
-        "timestamp": timestamp(message.created_at),
-        "message": system_message_text(message, viewer_actor_id) if is_system else message.message,
-        "messageParameters": parameters,
-        "systemMessage": message.system_message,
-        "messageType": message.message_type,
-        "isReplyable": not is_system,
-        "referenceId": message.reference_id,
-        "reactions": [],
-        "expirationTimestamp": timestamp(message.expires_at),
-        "markdown": not is_system,
-    }
+class GroupCreateInput(InputSerializer):
+    error_keys = {"roomName": "name"}
+    roomName = StrictCharField(required=False, default="", help_text="1..255 characters (group and public)")
+    invite = StrictCharField(required=False, default="", help_text="User id (or group id with source=groups)")
+    source = StrictCharField(required=False, default="users", help_text="users or groups")
 
 
-def room_payload(
-    attendee: Attendee,
-    *,
-    last_message: ChatMessage | None = None,
-    unread_messages: int = 0,
-    last_common_read_message: int = 0,
-    display_name: str | None = None,
-) -> dict[str, Any]:
-    """A conversation formatted for the caller whose attendee row in it is ``attendee``.
+class RoomCreateDocumentation(RoomCreateInput, OneToOneCreateInput, BreakoutRoomCreateInput, GroupCreateInput):
+    """The union of the create parameters, for the schema only."""
 
-    ``attendee.room`` (and ``attendee.room.parent`` for breakout rooms) must be loaded.
-    """
-    room = attendee.room
-    permissions = effective_permissions(attendee, room)
-    held_in_lobby = is_held_in_lobby(attendee, room)
-    moderator = attendee.participant_type in Attendee.MODERATOR_TYPES
-    has_call = room.active_since is not None
-    payload: dict[str, Any] = {
-        "id": room.pk,
-        "token": room.token,
-        "type": room.type,
-        "name": room.name,
-        "displayName": display_name if display_name is not None else room.name,
-        "description": room.description,
-        "objectType": room.object_type,
-        "objectId": room.object_id,
-        "participantType": attendee.participant_type,
-        "attendeeId": attendee.pk,
-        "attendeePin": attendee.pin,
-        "actorType": attendee.actor_type,
-        "actorId": attendee.actor_id,
-        "permissions": permissions,
-        "attendeePermissions": attendee.permissions,
-        "callPermissions": room.call_permissions,
-        "defaultPermissions": room.default_permissions,
-        "participantFlags": 0,
-        "readOnly": room.read_only,
-        "listable": room.listable,
-        "messageExpiration": room.message_expiration,
-        "lastPing": 0,
-        "sessionId": "0",
-        "hasPassword": bool(room.password),
-        "hasCall": has_call and not held_in_lobby,
-        "callFlag": room.call_flag,
-        "callStartTime": timestamp(room.active_since),
-        "callRecording": 0,
-        "recordingConsent": room.recording_consent,
-        "canStartCall": not held_in_lobby and bool(permissions & PERMISSION_START_CALL),
-        "canDeleteConversation": room.type != Conversation.Type.ONE_TO_ONE and moderator,
-        "canLeaveConversation": room.type != Conversation.Type.NOTE_TO_SELF,
-        "canEnableSIP": False,
-        "sipEnabled": room.sip_enabled,
-        "lastActivity": timestamp(room.last_activity),
-        "isFavorite": attendee.favorite,
-        "notificationLevel": attendee.notification_level,
-        "notificationCalls": attendee.notification_calls,
-        "lobbyState": room.lobby_state,
-        "lobbyTimer": timestamp(room.lobby_timer),
-        "unreadMessages": 0 if held_in_lobby else unread_messages,
-        "unreadMention": False,
-        "unreadMentionDirect": False,
-        "lastReadMessage": attendee.last_read_message,
-        "lastCommonReadMessage": last_common_read_message,
-        "lastMessage": [],
-        "avatarVersion": room.avatar_version,
-        "isCustomAvatar": False,
-        "breakoutRoomMode": room.breakout_room_mode,
-        "breakoutRoomStatus": room.breakout_room_status,
-        "mentionPermissions": room.mention_permissions,
-        "isArchived": attendee.archived,
-        "isImportant": False,
-        "isSensitive": False,
-        "liveTranscriptionLanguageId": "",
-    }
-    if last_message is not None and not held_in_lobby:
-        payload["lastMessage"] = message_payload(last_message, room_token=room.token, viewer_actor_id=attendee.actor_id)
-    return payload
+    class Meta:
+        ref_name = "RoomCreateRequest"
 
 
-def room_payload_limited(room: Conversation) -> dict[str, Any]:
-    """Contract 3.3: a breakout room listed to someone who is not in it (free mode)."""
-    return {
-        "id": room.pk,
-        "token": room.token,
-        "type": room.type,
-        "name": room.name,
-        "displayName": room.name,
-        "description": room.description if room.listable else "",
-        "objectType": room.object_type,
-        "objectId": room.object_id,
-        "participantType": Attendee.ParticipantType.GUEST,
-        "attendeeId": 0,
-        "attendeePin": "",
-        "actorType": "",
-        "actorId": "",
-        "permissions": PERMISSION_CUSTOM,
-        "attendeePermissions": PERMISSION_CUSTOM,
-        "callPermissions": PERMISSION_CUSTOM,
-        "defaultPermissions": PERMISSION_CUSTOM,
-        "participantFlags": 0,
-        "readOnly": room.read_only,
-        "listable": room.listable,
-        "messageExpiration": 0,
-        "lastPing": 0,
-        "sessionId": "0",
-        "hasPassword": bool(room.password),
-        "hasCall": room.active_since is not None,
-        "callFlag": room.call_flag,
-        "callStartTime": timestamp(room.active_since),
-        "callRecording": 0,
-        "recordingConsent": room.recording_consent,
-        "canStartCall": False,
-        "canDeleteConversation": False,
-        "canLeaveConversation": False,
-        "canEnableSIP": False,
-        "sipEnabled": room.sip_enabled,
-        "lastActivity": timestamp(room.last_activity),
-        "isFavorite": False,
-        "notificationLevel": 3,
-        "notificationCalls": 0,
-        "lobbyState": room.lobby_state,
-        "lobbyTimer": timestamp(room.lobby_timer),
-        "unreadMessages": 0,
-        "unreadMention": False,
-        "unreadMentionDirect": False,
-        "lastReadMessage": 0,
-        "lastCommonReadMessage": 0,
-        "lastMessage": [],
-        "avatarVersion": room.avatar_version,
-        "isCustomAvatar": False,
-        "breakoutRoomMode": room.breakout_room_mode,
-        "breakoutRoomStatus": room.breakout_room_status,
-        "mentionPermissions": room.mention_permissions,
-        "isArchived": False,
-        "isImportant": False,
-        "isSensitive": False,
-        "liveTranscriptionLanguageId": "",
-    }
+class RoomRenameInput(InputSerializer):
+    error_keys = {"roomName": "name"}
+    roomName = StrictCharField(help_text="1..255 characters")
 
 
-def participant_payload(attendee: Attendee, *, room: Conversation, include_status: bool = False) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "roomToken": room.token,
-        "inCall": 0,
-        "lastPing": 0,
-        "sessionIds": [],
-        "participantType": attendee.participant_type,
-        "attendeeId": attendee.pk,
-        "actorType": attendee.actor_type,
-        "actorId": attendee.actor_id,
-        "displayName": attendee.display_name,
-        "permissions": effective_permissions(attendee, room),
-        "attendeePermissions": attendee.permissions,
-        "attendeePin": attendee.pin,
-        "phoneNumber": "",
-        "callId": "",
-    }
-    if include_status:
-        payload.update({"status": None, "statusIcon": None, "statusMessage": None, "statusClearAt": None})
-    return payload
+class RoomDescriptionInput(InputSerializer):
+    description = StrictCharField(required=False, default="", help_text="At most 2000 characters")
+
+
+class ParticipantsListInput(InputSerializer):
+    includeStatus = StrictBooleanField(required=False, default=False, help_text="Include user statuses")
+
+
+class ParticipantAddInput(InputSerializer):
+    error_keys = {"newParticipant": "new-participant"}
+    newParticipant = StrictCharField(help_text="User id (or group id with source=groups)")
+    source = StrictCharField(required=False, default="users", help_text="users or groups")
+
+
+class AttendeeIdInput(InputSerializer):
+    attendeeId = StrictIntegerField(help_text="attendeeId of the participant")
+
+
+class LobbyInput(InputSerializer):
+    state = StrictIntegerField(help_text="0 no lobby, 1 lobby for non-moderators")
+    timer = StrictIntegerField(required=False, default=None, help_text="Unix time when the lobby opens")
+
+
+class ListableInput(InputSerializer):
+    scope = StrictIntegerField(help_text="0 participants only, 1 regular users, 2 everyone")
+
+
+class PasswordInput(InputSerializer):
+    password = StrictCharField(required=False, default="")
+
+
+class MessageExpirationInput(InputSerializer):
+    seconds = StrictIntegerField(help_text="0: off")
+
+
+class ChatPostInput(InputSerializer):
+    # NULs are trimmed at the ends and refused inside by the service, like PHP.
+    message = StrictCharField(allow_nul=True, help_text="The message text")
+    replyTo = StrictIntegerField(required=False, default=0, help_text="Id of the message answered")
+    referenceId = StrictCharField(required=False, default="", help_text="Client reference")
+
+
+def _one_of(*allowed: int) -> Any:
+    def check(value: int) -> None:
+        if value not in allowed:
+            raise serializers.ValidationError("not allowed")
+
+    return check
+
+
+class ChatReadInput(InputSerializer):
+    lookIntoFuture = StrictIntegerField(
+        required=False, default=0, validators=[_one_of(0, 1)], help_text="1: messages after lastKnown"
+    )
+    limit = StrictIntegerField(
+        required=False,
+        default=CHAT_LIMIT_DEFAULT,
+        min_value=1,
+        help_text=f"1.., at most {CHAT_LIMIT_MAX} are given (default {CHAT_LIMIT_DEFAULT})",
+    )
+    lastKnownMessageId = StrictIntegerField(required=False, default=0, help_text="Message id to page from")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs["limit"] = min(attrs["limit"], CHAT_LIMIT_MAX)
+        return attrs

@@ -7,8 +7,12 @@ from conversations import views
 ROOM = "apps/spreed/api/v4/room/<token:token>"
 
 urlpatterns = [
-    path("apps/spreed/api/v4/room", views.RoomListView.as_view(), name="room-list"),
-    path(ROOM, views.RoomDetailView.as_view(), name="room-detail"),
+    path("apps/spreed/api/v4/room", views.RoomViewSet.as_view({"get": "list", "post": "create"}), name="room-list"),
+    path(
+        ROOM,
+        views.RoomViewSet.as_view({"get": "retrieve", "put": "update", "delete": "destroy"}),
+        name="room-detail",
+    ),
     path(f"{ROOM}/description", views.RoomDescriptionView.as_view(), name="room-description"),
     path(f"{ROOM}/participants", views.ParticipantsView.as_view(), name="room-participants"),
     path(f"{ROOM}/participants/self", views.ParticipantSelfView.as_view(), name="room-participant-self"),

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -14,9 +13,8 @@ from accounts.models import User
 from conversations.models import Attendee, Conversation
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
 
-OCS = "/ocs/v2.php"
-V4 = f"{OCS}/apps/spreed/api/v4"
-V1 = f"{OCS}/apps/spreed/api/v1"
+# Re-exported until tests/breakout imports them from tests.helpers (their home).
+from tests.helpers import OCS, V1, V4, ocs_data, ocs_error, requires_postgres  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
@@ -84,19 +82,3 @@ def client_for() -> Callable[[User], APIClient]:
         return client
 
     return make
-
-
-def ocs_data(response: Any) -> Any:
-    return response.json()["ocs"]["data"]
-
-
-def ocs_error(response: Any) -> Any:
-    """The error key of an OCS error response, or the raw data when it has none."""
-    data = ocs_data(response)
-    return data.get("error") if isinstance(data, dict) else data
-
-
-requires_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite serialises writers instead",
-)

@@ -11,8 +11,9 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.serializers import PERMISSION_CHAT, effective_permissions
-from project.errors import BadRequest, Forbidden, PayloadTooLarge
+from conversations.permissions import can_chat, is_held_in_lobby
+from conversations.services.primitives import room_tree_lock
+from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed
 
 # PHP's trim(): space, tab, newline, carriage return, NUL and vertical tab.
 TRIM_CHARACTERS = " \t\n\r\0\x0b"
@@ -39,9 +40,20 @@ def chat_message_post(
     reference_id: str = "",
 ) -> ChatMessage:
     """Post a comment as ``attendee`` into its room. Read-only rooms and attendees without the chat
-    permission get 403. Bumps the room's last activity and the poster's read marker."""
-    room: Conversation = attendee.room
-    if room.read_only or not effective_permissions(attendee, room) & PERMISSION_CHAT:
+    permission get 403. Bumps the room's last activity and the poster's read marker.
+
+    Under the tree lock, so that a post cannot land in a breakout room that a concurrent
+    reorganize or switch has just taken the poster out of; the poster's row, role and the lobby
+    are read again under it (gone meanwhile: 404; now held in the lobby: 412)."""
+    room = room_tree_lock(attendee.room)
+    fresh = Attendee.objects.filter(pk=attendee.pk, room=room).first()
+    if fresh is None:
+        raise NotFound()
+    attendee = fresh
+    attendee.room = room
+    if is_held_in_lobby(attendee, room):
+        raise PreconditionFailed()
+    if not can_chat(attendee, room):
         raise Forbidden()
     text = chat_message_text_validate(message)
     if len(reference_id) > REFERENCE_ID_MAX_LENGTH:

@@ -6,16 +6,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, new_token
-from conversations.serializers import rich_user
+from project.errors import BadRequest, Forbidden, NotFound
 
 TOKEN_ATTEMPTS = 5
+
+
+def rich_user(user_id: str, display_name: str) -> dict[str, str]:
+    """Talk's rich-object parameter for a user, as system messages store it."""
+    return {"type": "user", "id": user_id, "name": display_name}
+
+
+def datetime_from_timestamp(value: int, *, error: str) -> datetime:
+    """A unix timestamp as an aware datetime; negative or out-of-range values are 400 ``error``."""
+    if value < 0:
+        raise BadRequest(error)
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise BadRequest(error) from None
 
 
 @dataclass(frozen=True)
@@ -181,3 +198,45 @@ def conversation_tree_lock(*, parent_id: int) -> Conversation:
     where SELECT ... FOR UPDATE does not exist, IMMEDIATE transactions serialise writers.
     """
     return Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)
+
+
+def room_tree_lock(room: Conversation) -> Conversation:
+    """Lock the root of ``room``'s tree (its parent, or the room itself) and return ``room`` as it
+    is now, read under the lock. Callers must continue with the returned row: the one they were
+    given was read before the lock and may be stale (a configure may have committed meanwhile).
+
+    A room (or its parent) deleted while this request waited for the lock is 404, not a 500."""
+    try:
+        root = conversation_tree_lock(parent_id=room.parent_id or room.pk)
+        if root.pk == room.pk:
+            return root
+        return Conversation.objects.select_related("parent").get(pk=room.pk)
+    except Conversation.DoesNotExist:
+        raise NotFound() from None
+
+
+def _caller_check(caller: Attendee | None) -> Attendee:
+    if caller is None:  # removed from the room while this request waited for the lock
+        raise NotFound()
+    if caller.participant_type not in Attendee.MODERATOR_TYPES:  # demoted meanwhile
+        raise Forbidden()
+    return caller
+
+
+def moderator_recheck(*, room: Conversation, actor: User) -> Attendee:
+    """The caller's row in ``room``, read again under the tree lock: the view checked their role
+    before the lock, and a concurrent demotion or removal may have committed since (404/403)."""
+    return _caller_check(Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS, user=actor).first())
+
+
+def moderator_recheck_with_target(*, room: Conversation, actor: User, attendee_id: int) -> Attendee:
+    """``moderator_recheck`` and the target attendee ``attendee_id`` of ``room`` (404 when
+    missing), read in one query under the tree lock. Returns the target."""
+    rows = list(
+        Attendee.objects.filter(room=room).filter(Q(pk=attendee_id) | Q(actor_type=Attendee.ACTOR_USERS, user=actor))
+    )
+    _caller_check(next((r for r in rows if r.actor_type == Attendee.ACTOR_USERS and r.user_id == actor.pk), None))
+    target = next((r for r in rows if r.pk == attendee_id), None)
+    if target is None:
+        raise NotFound()
+    return target

@@ -18,7 +18,7 @@ import pytest
 from accounts.models import User
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
-from conversations.services.rooms import attendee_promote
+from conversations.services.moderators import attendee_promote
 from project.errors import BadRequest
 from tests.breakout.conftest import add_students, breakout_rooms, parent_attendee
 from tests.concurrency import run_together

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
-from conversations.serializers import room_payload_limited
+from conversations.presenters import room_payload_limited
 from tests.breakout.conftest import add_students, parent_attendee
 from tests.conftest import V4, ocs_data, ocs_error
 

@@ -4,7 +4,7 @@ these tests do not depend on the breakout lifecycle code) and readers of the res
 from __future__ import annotations
 
 from accounts.models import User
-from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.models import Attendee, Conversation
 
 
 def breakout_rooms_build(parent: Conversation, *, count: int, started: bool = False) -> list[Conversation]:
@@ -47,14 +47,6 @@ def types_by_room(user: User, parent: Conversation) -> dict[str, int]:
     """The user's participant type in the parent and in each of its breakout rooms, by room name."""
     rows = Attendee.objects.filter(user=user).filter(room__in=[parent, *parent.breakout_rooms.all()])
     return {row.room.name: row.participant_type for row in rows.select_related("room")}
-
-
-def system_messages(room: Conversation) -> list[str]:
-    return list(
-        ChatMessage.objects.filter(room=room, message_type=ChatMessage.Type.SYSTEM)
-        .order_by("id")
-        .values_list("system_message", flat=True)
-    )
 
 
 def room_of(token: str) -> Conversation:

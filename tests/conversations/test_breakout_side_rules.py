@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation
-from tests.conftest import V1, V4, ocs_data, ocs_error
-from tests.conversations.helpers import attendee_of, breakout_rooms_build, system_messages, types_by_room
+from tests.conversations.helpers import attendee_of, breakout_rooms_build, types_by_room
 from tests.factories import AttendeeFactory, UserFactory
+from tests.helpers import V1, V4, ocs_data, ocs_error, system_messages
 
 ClientFor = Callable[[User], APIClient]
 

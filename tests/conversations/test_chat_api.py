@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation
-from tests.conftest import V1, V4, ocs_data, ocs_error
 from tests.conversations.helpers import attendee_of
 from tests.factories import ChatMessageFactory
+from tests.helpers import V1, V4, ocs_data, ocs_error
 
 ClientFor = Callable[[User], APIClient]
 

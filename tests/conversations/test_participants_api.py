@@ -11,9 +11,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conversations.models import Attendee, Conversation
-from tests.conftest import V4, ocs_data, ocs_error
-from tests.conversations.helpers import attendee_of, system_messages
+from tests.conversations.helpers import attendee_of
 from tests.factories import AttendeeFactory, UserFactory
+from tests.helpers import V4, ocs_data, ocs_error, system_messages
 
 ClientFor = Callable[[User], APIClient]
 

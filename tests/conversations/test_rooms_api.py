@@ -15,9 +15,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import AppConfigValue, User
 from conversations.models import Attendee, ChatMessage, Conversation
-from tests.conftest import V1, V4, ocs_data, ocs_error
-from tests.conversations.helpers import room_of, system_messages
+from tests.conversations.helpers import room_of
 from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory, UserFactory
+from tests.helpers import V1, V4, ocs_data, ocs_error, system_messages
 
 ClientFor = Callable[[User], APIClient]
 

@@ -1,29 +1,39 @@
-"""Services of conversations/services/rooms.py and chat.py called directly, and their lock paths
+"""Conversation services (conversations/services/*.py) called directly, and their lock paths
 under real concurrency (PostgreSQL only)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import User
+from breakout.services.tree_rules import BreakoutTreeRules
+from conversations import hooks
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.services.chat import chat_message_text_validate
-from conversations.services.rooms import (
-    attendee_demote,
-    attendee_promote,
-    breakout_room_participant_add,
+from conversations.services.chat import chat_message_post, chat_message_text_validate
+from conversations.services.lifecycle import (
+    breakout_room_create_extra,
     conversation_create_one_to_one,
     one_to_one_name,
 )
-from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError
+from conversations.services.lobby import conversation_lobby_open_if_timer_passed, conversation_lobby_set
+from conversations.services.moderators import attendee_demote, attendee_promote
+from conversations.services.participants import attendee_remove, participants_add
+from conversations.services.room_settings import (
+    conversation_description_set,
+    conversation_public_set,
+    conversation_rename,
+)
+from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, ServiceError
 from tests.concurrency import exceptions_of, run_together
-from tests.conftest import requires_postgres
 from tests.conversations.helpers import attendee_of, breakout_rooms_build, types_by_room
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
+from tests.helpers import requires_postgres, system_messages
 
 
 def test_one_to_one_name_is_the_sorted_json_pair() -> None:
@@ -87,7 +97,7 @@ def test_adding_a_student_keeps_them_in_one_breakout_room(room: Conversation, ow
     rooms = breakout_rooms_build(room, count=3)
 
     for target in [rooms[0], rooms[2], rooms[1], rooms[1]]:
-        breakout_room_participant_add(actor=owner, room=target, user=student)
+        participants_add(actor=owner, room=target, new_participant=student.username, source="users")
 
     assert types_by_room(student, room) == {"Class": 3, "Room 2": 3}
 
@@ -184,7 +194,7 @@ def test_promotion_racing_a_move_into_another_breakout_room_keeps_both_invariant
         def job() -> None:
             # BadRequest("moderator") = the promotion won: a moderator is not moved like a student.
             with contextlib.suppress(BadRequest):
-                breakout_room_participant_add(actor=owner, room=target, user=student)
+                participants_add(actor=owner, room=target, new_participant=student.username, source="users")
 
         return job
 
@@ -215,3 +225,148 @@ def test_promotion_with_a_row_read_before_a_configure_still_reaches_the_new_room
         "Class": Attendee.ParticipantType.MODERATOR,
         **{breakout.name: Attendee.ParticipantType.MODERATOR for breakout in breakout_rooms},
     }
+
+
+# --- the split services: lock, re-read under the lock, typed values ---------------------------------
+
+
+def test_a_caller_demoted_before_the_lock_cannot_promote(room: Conversation, moderator: User, student: User) -> None:
+    # The view saw a moderator; a demotion committed before this service took the tree lock.
+    Attendee.objects.filter(room=room, user=moderator).update(participant_type=Attendee.ParticipantType.USER)
+
+    with pytest.raises(Forbidden):
+        attendee_promote(actor=moderator, room=room, attendee_id=attendee_of(room, student).pk)
+
+    assert attendee_of(room, student).participant_type == 3
+
+
+def test_a_caller_removed_before_the_lock_cannot_rename(room: Conversation, moderator: User) -> None:
+    Attendee.objects.filter(room=room, user=moderator).delete()
+
+    with pytest.raises(NotFound):
+        conversation_rename(actor=moderator, room=room, name="Taken over")
+
+    assert Conversation.objects.get(pk=room.pk).name == room.name
+
+
+def test_a_room_deleted_while_waiting_for_the_lock_is_not_found(room: Conversation, owner: User) -> None:
+    stale = Conversation.objects.get(pk=room.pk)
+    Conversation.objects.filter(pk=room.pk).delete()
+
+    with pytest.raises(NotFound):
+        conversation_description_set(actor=owner, room=stale, description="gone")
+
+
+def test_a_breakout_room_whose_parent_vanished_is_not_found(room: Conversation, owner: User) -> None:
+    breakout_room = breakout_rooms_build(room, count=1)[0]
+    stale = Conversation.objects.select_related("parent").get(pk=breakout_room.pk)
+    Conversation.objects.filter(pk=room.pk).delete()
+
+    with pytest.raises(NotFound):
+        participants_add(actor=owner, room=stale, new_participant="student", source="users")
+
+
+def test_a_chat_post_by_someone_removed_meanwhile_is_not_found(room: Conversation, student: User) -> None:
+    attendee = Attendee.objects.select_related("room").get(room=room, user=student)
+    Attendee.objects.filter(pk=attendee.pk).delete()
+
+    with pytest.raises(NotFound):
+        chat_message_post(attendee=attendee, message="hello")
+
+    assert not ChatMessage.objects.filter(room=room, message_type=ChatMessage.Type.COMMENT).exists()
+
+
+def test_a_chat_post_after_the_lobby_closed_meanwhile_is_a_precondition_failure(
+    room: Conversation, student: User
+) -> None:
+    attendee = Attendee.objects.select_related("room").get(room=room, user=student)
+    Conversation.objects.filter(pk=room.pk).update(lobby_state=Conversation.Lobby.NON_MODERATORS)
+
+    with pytest.raises(PreconditionFailed):
+        chat_message_post(attendee=attendee, message="hello")
+
+
+def test_the_admin_rename_needs_no_attendee_row_and_posts_conversation_renamed(room: Conversation) -> None:
+    operator = UserFactory(username="operator", is_staff=True)
+
+    renamed = conversation_rename(actor=operator, room=room, name=" New name ", by_operator=True)
+
+    assert renamed.name == "New name"
+    assert system_messages(room)[-1] == "conversation_renamed"
+
+
+def test_lobby_set_refuses_a_breakout_room_through_the_tree_rules(room: Conversation, owner: User) -> None:
+    breakout_room = breakout_rooms_build(room, count=1)[0]
+
+    with pytest.raises(BadRequest) as raised:
+        conversation_lobby_set(actor=owner, room=breakout_room, state=0)
+
+    assert raised.value.key == "breakout-room"
+
+
+def test_without_tree_rules_a_breakout_room_lobby_is_a_plain_setting(
+    room: Conversation, owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The breakout app's registration is what refuses it: conversations alone has no such rule.
+    monkeypatch.setattr(hooks, "_registered", hooks.TreeRules())
+    breakout_room = breakout_rooms_build(room, count=1)[0]
+
+    updated = conversation_lobby_set(actor=owner, room=breakout_room, state=0)
+
+    assert updated.lobby_state == Conversation.Lobby.NONE
+
+
+def test_the_breakout_app_registers_its_tree_rules() -> None:
+    assert isinstance(hooks.tree_rules(), BreakoutTreeRules)
+
+
+def test_opening_a_lobby_whose_timer_passed_posts_lobby_timer_reached_once(room: Conversation) -> None:
+    Conversation.objects.filter(pk=room.pk).update(
+        lobby_state=Conversation.Lobby.NON_MODERATORS, lobby_timer=timezone.now() - timedelta(seconds=1)
+    )
+    loaded = Conversation.objects.get(pk=room.pk)
+
+    opened = conversation_lobby_open_if_timer_passed(room=loaded)
+    again = conversation_lobby_open_if_timer_passed(room=Conversation.objects.get(pk=room.pk))
+
+    assert (opened.lobby_state, opened.lobby_timer, again.lobby_state) == (0, None, 0)
+    assert system_messages(room) == ["lobby_timer_reached"]
+
+
+def test_a_lobby_timer_in_the_future_is_left_alone(room: Conversation) -> None:
+    Conversation.objects.filter(pk=room.pk).update(
+        lobby_state=Conversation.Lobby.NON_MODERATORS, lobby_timer=timezone.now() + timedelta(hours=1)
+    )
+
+    loaded = conversation_lobby_open_if_timer_passed(room=Conversation.objects.get(pk=room.pk))
+
+    assert loaded.lobby_state == Conversation.Lobby.NON_MODERATORS
+    assert system_messages(room) == []
+
+
+def test_an_extra_breakout_room_gets_every_parent_moderator(room: Conversation, owner: User, moderator: User) -> None:
+    breakout_rooms_build(room, count=1)
+
+    extra = breakout_room_create_extra(actor=owner, parent_token=room.token, name="Extra", object_type="room")
+
+    assert dict(Attendee.objects.filter(room=extra).values_list("actor_id", "participant_type")) == {
+        "owner": Attendee.ParticipantType.OWNER,
+        "moderator": Attendee.ParticipantType.MODERATOR,
+    }
+
+
+def test_removal_from_a_parent_cascades_to_its_breakout_rooms(room: Conversation, owner: User, moderator: User) -> None:
+    breakout_rooms_build(room, count=2)
+
+    attendee_remove(actor=owner, room=room, attendee_id=attendee_of(room, moderator).pk)
+
+    assert types_by_room(moderator, room) == {}
+
+
+def test_public_is_refused_for_a_configured_parent(room: Conversation, owner: User) -> None:
+    breakout_rooms_build(room, count=1)
+
+    with pytest.raises(BadRequest) as raised:
+        conversation_public_set(actor=owner, room=room, public=True)
+
+    assert raised.value.key == "breakout-room"

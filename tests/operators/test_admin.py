@@ -336,3 +336,18 @@ def test_parent_change_page_query_count_does_not_grow_with_its_rooms(
         operator_client.get(reverse("admin:conversations_conversation_change", args=[small.pk]))
     with django_assert_num_queries(len(measured.captured_queries)):
         operator_client.get(reverse("admin:conversations_conversation_change", args=[large.pk]))
+
+
+def test_renaming_in_the_admin_goes_through_the_service_and_posts_conversation_renamed(
+    operator_client: Client, room: Conversation
+) -> None:
+    url = reverse("admin:conversations_conversation_change", args=[room.pk])
+    old_name = room.name
+
+    response = operator_client.post(url, _change_form_data(room, name="  Renamed  ", read_only=1))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    room.refresh_from_db()
+    assert (room.name, room.read_only) == ("Renamed", 1)
+    renamed = ChatMessage.objects.get(room=room, system_message="conversation_renamed")
+    assert renamed.parameters["text"] == {"oldName": old_name, "newName": "Renamed"}

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from conversations.models import Conversation
 from project.ocs.renderers import ocs_envelope, php_empty_maps
-from tests.conftest import V4
+from tests.helpers import V4
 
 V1_PREFIX = "/ocs/v1.php/apps/spreed/api/v4"
 NOT_FOUND_V2 = {"ocs": {"meta": {"status": "failure", "statuscode": 404, "message": ""}, "data": []}}
@@ -295,3 +295,11 @@ def test_malformed_query_strings_never_cause_a_server_error(
 
     assert response.status_code < 500
     assert set(response.json()["ocs"]) == {"meta", "data"}
+
+
+def test_the_envelope_carries_the_callers_rooms_as_data(client_for: Any, room: Conversation, student: User) -> None:
+    # Merged from the former test_room_api_smoke.py: the data of a success is the caller's view.
+    response = client_for(student).get(f"{V4}/room")
+
+    assert [r["token"] for r in response.json()["ocs"]["data"]] == [room.token]
+    assert response.json()["ocs"]["data"][0]["participantType"] == 3

@@ -1,0 +1,353 @@
+"""Wire formats of Talk's room, participant and chat-message objects (contract sections 3 and 4.9):
+every response shape of the conversation endpoints is produced here, and only here.
+
+Plain functions rather than DRF output serializers: a room object has fifty keys and a room list
+of a large event has thousands of them, and every value here is already loaded by the selectors.
+The ``*_for_user`` functions read through a selector and format what it returns, so views (and
+the breakout app) get a caller's room objects in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from accounts.models import User
+from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.permissions import (
+    PERMISSION_CUSTOM,
+    PERMISSION_START_CALL,
+    effective_permissions,
+    is_held_in_lobby,
+)
+from conversations.selectors import CallerRoom, breakout_tree_caller_rooms, caller_rooms
+from project.errors import NotFound
+
+
+def timestamp(value: datetime | None) -> int:
+    return int(value.timestamp()) if value is not None else 0
+
+
+# System messages: (text for everyone, text for the actor, text for the affected user).
+SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
+    "conversation_created": ("{actor} created the conversation", "You created the conversation", ""),
+    "conversation_renamed": (
+        '{actor} renamed the conversation from "{oldName}" to "{newName}"',
+        'You renamed the conversation from "{oldName}" to "{newName}"',
+        "",
+    ),
+    "description_set": ("{actor} set the description", "You set the description", ""),
+    "description_removed": ("{actor} removed the description", "You removed the description", ""),
+    "user_added": ("{actor} added {user}", "You added {user}", "{actor} added you"),
+    "user_removed": ("{actor} removed {user}", "You removed {user}", "{actor} removed you"),
+    "moderator_promoted": (
+        "{actor} promoted {user} to moderator",
+        "You promoted {user} to moderator",
+        "{actor} promoted you to moderator",
+    ),
+    "moderator_demoted": (
+        "{actor} demoted {user} from moderator",
+        "You demoted {user} from moderator",
+        "{actor} demoted you from moderator",
+    ),
+    "lobby_none": ("{actor} opened the conversation to everyone", "You opened the conversation to everyone", ""),
+    "lobby_non_moderators": (
+        "{actor} restricted the conversation to moderators",
+        "You restricted the conversation to moderators",
+        "",
+    ),
+    "lobby_timer_reached": (
+        "The conversation is now open to everyone",
+        "The conversation is now open to everyone",
+        "",
+    ),
+    "listable_none": (
+        "{actor} limited the conversation to the current participants",
+        "You limited the conversation to the current participants",
+        "",
+    ),
+    "listable_users": (
+        "{actor} opened the conversation accessible to registered users",
+        "You opened the conversation accessible to registered users",
+        "",
+    ),
+    "listable_all": (
+        "{actor} opened the conversation accessible to registered users and users created with the Guests app",
+        "You opened the conversation accessible to registered users and users created with the Guests app",
+        "",
+    ),
+    "guests_allowed": ("{actor} allowed guests", "You allowed guests", ""),
+    "guests_disallowed": ("{actor} disallowed guests", "You disallowed guests", ""),
+    "password_set": ("{actor} set a password", "You set a password", ""),
+    "password_removed": ("{actor} removed the password", "You removed the password", ""),
+    "message_expiration_enabled": (
+        "{actor} set the message expiration to {seconds} seconds",
+        "You set the message expiration to {seconds} seconds",
+        "",
+    ),
+    "message_expiration_disabled": (
+        "{actor} disabled the message expiration",
+        "You disabled the message expiration",
+        "",
+    ),
+    "breakout_rooms_started": ("{actor} started breakout rooms", "You started breakout rooms", ""),
+    "breakout_rooms_stopped": ("{actor} stopped breakout rooms", "You stopped breakout rooms", ""),
+}
+
+
+# Talk records leaving as ``user_removed`` by the user themselves and renders it this way.
+LEFT_TEXTS = ("{actor} left the conversation", "You left the conversation", "")
+
+
+def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> str:
+    texts = SYSTEM_MESSAGE_TEXTS.get(message.system_message)
+    if texts is None:
+        return message.message
+    user_param = message.parameters.get("user") if isinstance(message.parameters, dict) else None
+    if message.system_message == "user_removed" and user_param and user_param.get("id") == message.actor_id:
+        texts = LEFT_TEXTS
+    others, for_actor, for_user = texts
+    if viewer_actor_id is not None and viewer_actor_id == message.actor_id and message.actor_type == "users":
+        text = for_actor
+    elif for_user and user_param and viewer_actor_id is not None and user_param.get("id") == viewer_actor_id:
+        text = for_user
+    else:
+        text = others
+    extra = message.parameters.get("text", {}) if isinstance(message.parameters, dict) else {}
+    for key, value in extra.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text
+
+
+def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
+    is_system = message.message_type == ChatMessage.Type.SYSTEM
+    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
+    parameters.pop("text", None)
+    return {
+        "id": message.pk,
+        "token": room_token,
+        "actorType": message.actor_type,
+        "actorId": message.actor_id,
+        "actorDisplayName": message.actor_display_name,
+        "timestamp": timestamp(message.created_at),
+        "message": system_message_text(message, viewer_actor_id) if is_system else message.message,
+        "messageParameters": parameters,
+        "systemMessage": message.system_message,
+        "messageType": message.message_type,
+        "isReplyable": not is_system,
+        "referenceId": message.reference_id,
+        "reactions": [],
+        "expirationTimestamp": timestamp(message.expires_at),
+        "markdown": not is_system,
+    }
+
+
+def room_payload(
+    attendee: Attendee,
+    *,
+    last_message: ChatMessage | None = None,
+    unread_messages: int = 0,
+    last_common_read_message: int = 0,
+    display_name: str | None = None,
+) -> dict[str, Any]:
+    """A conversation formatted for the caller whose attendee row in it is ``attendee``.
+
+    ``attendee.room`` (and ``attendee.room.parent`` for breakout rooms) must be loaded.
+    """
+    room = attendee.room
+    permissions = effective_permissions(attendee, room)
+    held_in_lobby = is_held_in_lobby(attendee, room)
+    moderator = attendee.participant_type in Attendee.MODERATOR_TYPES
+    has_call = room.active_since is not None
+    payload: dict[str, Any] = {
+        "id": room.pk,
+        "token": room.token,
+        "type": room.type,
+        "name": room.name,
+        "displayName": display_name if display_name is not None else room.name,
+        "description": room.description,
+        "objectType": room.object_type,
+        "objectId": room.object_id,
+        "participantType": attendee.participant_type,
+        "attendeeId": attendee.pk,
+        "attendeePin": attendee.pin,
+        "actorType": attendee.actor_type,
+        "actorId": attendee.actor_id,
+        "permissions": permissions,
+        "attendeePermissions": attendee.permissions,
+        "callPermissions": room.call_permissions,
+        "defaultPermissions": room.default_permissions,
+        "participantFlags": 0,
+        "readOnly": room.read_only,
+        "listable": room.listable,
+        "messageExpiration": room.message_expiration,
+        "lastPing": 0,
+        "sessionId": "0",
+        "hasPassword": bool(room.password),
+        "hasCall": has_call and not held_in_lobby,
+        "callFlag": room.call_flag,
+        "callStartTime": timestamp(room.active_since),
+        "callRecording": 0,
+        "recordingConsent": room.recording_consent,
+        "canStartCall": not held_in_lobby and bool(permissions & PERMISSION_START_CALL),
+        "canDeleteConversation": room.type != Conversation.Type.ONE_TO_ONE and moderator,
+        "canLeaveConversation": room.type != Conversation.Type.NOTE_TO_SELF,
+        "canEnableSIP": False,
+        "sipEnabled": room.sip_enabled,
+        "lastActivity": timestamp(room.last_activity),
+        "isFavorite": attendee.favorite,
+        "notificationLevel": attendee.notification_level,
+        "notificationCalls": attendee.notification_calls,
+        "lobbyState": room.lobby_state,
+        "lobbyTimer": timestamp(room.lobby_timer),
+        "unreadMessages": 0 if held_in_lobby else unread_messages,
+        "unreadMention": False,
+        "unreadMentionDirect": False,
+        "lastReadMessage": attendee.last_read_message,
+        "lastCommonReadMessage": last_common_read_message,
+        "lastMessage": [],
+        "avatarVersion": room.avatar_version,
+        "isCustomAvatar": False,
+        "breakoutRoomMode": room.breakout_room_mode,
+        "breakoutRoomStatus": room.breakout_room_status,
+        "mentionPermissions": room.mention_permissions,
+        "isArchived": attendee.archived,
+        "isImportant": False,
+        "isSensitive": False,
+        "liveTranscriptionLanguageId": "",
+    }
+    if last_message is not None and not held_in_lobby:
+        payload["lastMessage"] = message_payload(last_message, room_token=room.token, viewer_actor_id=attendee.actor_id)
+    return payload
+
+
+def room_payload_limited(room: Conversation) -> dict[str, Any]:
+    """Contract 3.3: a breakout room listed to someone who is not in it (free mode)."""
+    return {
+        "id": room.pk,
+        "token": room.token,
+        "type": room.type,
+        "name": room.name,
+        "displayName": room.name,
+        "description": room.description if room.listable else "",
+        "objectType": room.object_type,
+        "objectId": room.object_id,
+        "participantType": Attendee.ParticipantType.GUEST,
+        "attendeeId": 0,
+        "attendeePin": "",
+        "actorType": "",
+        "actorId": "",
+        "permissions": PERMISSION_CUSTOM,
+        "attendeePermissions": PERMISSION_CUSTOM,
+        "callPermissions": PERMISSION_CUSTOM,
+        "defaultPermissions": PERMISSION_CUSTOM,
+        "participantFlags": 0,
+        "readOnly": room.read_only,
+        "listable": room.listable,
+        "messageExpiration": 0,
+        "lastPing": 0,
+        "sessionId": "0",
+        "hasPassword": bool(room.password),
+        "hasCall": room.active_since is not None,
+        "callFlag": room.call_flag,
+        "callStartTime": timestamp(room.active_since),
+        "callRecording": 0,
+        "recordingConsent": room.recording_consent,
+        "canStartCall": False,
+        "canDeleteConversation": False,
+        "canLeaveConversation": False,
+        "canEnableSIP": False,
+        "sipEnabled": room.sip_enabled,
+        "lastActivity": timestamp(room.last_activity),
+        "isFavorite": False,
+        "notificationLevel": 3,
+        "notificationCalls": 0,
+        "lobbyState": room.lobby_state,
+        "lobbyTimer": timestamp(room.lobby_timer),
+        "unreadMessages": 0,
+        "unreadMention": False,
+        "unreadMentionDirect": False,
+        "lastReadMessage": 0,
+        "lastCommonReadMessage": 0,
+        "lastMessage": [],
+        "avatarVersion": room.avatar_version,
+        "isCustomAvatar": False,
+        "breakoutRoomMode": room.breakout_room_mode,
+        "breakoutRoomStatus": room.breakout_room_status,
+        "mentionPermissions": room.mention_permissions,
+        "isArchived": False,
+        "isImportant": False,
+        "isSensitive": False,
+        "liveTranscriptionLanguageId": "",
+    }
+
+
+def participant_payload(attendee: Attendee, *, room: Conversation, include_status: bool = False) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "roomToken": room.token,
+        "inCall": 0,
+        "lastPing": 0,
+        "sessionIds": [],
+        "participantType": attendee.participant_type,
+        "attendeeId": attendee.pk,
+        "actorType": attendee.actor_type,
+        "actorId": attendee.actor_id,
+        "displayName": attendee.display_name,
+        "permissions": effective_permissions(attendee, room),
+        "attendeePermissions": attendee.permissions,
+        "attendeePin": attendee.pin,
+        "phoneNumber": "",
+        "callId": "",
+    }
+    if include_status:
+        payload.update({"status": None, "statusIcon": None, "statusMessage": None, "statusClearAt": None})
+    return payload
+
+
+def participant_payloads(
+    attendees: Iterable[Attendee], *, room: Conversation, include_status: bool = False
+) -> list[dict[str, Any]]:
+    return [participant_payload(attendee, room=room, include_status=include_status) for attendee in attendees]
+
+
+def message_with_parent_payload(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
+    """A chat message for the caller; a reply carries the message it answers as ``parent``."""
+    token = attendee.room.token
+    payload = message_payload(message, room_token=token, viewer_actor_id=attendee.actor_id)
+    if message.reply_to is not None:
+        payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=attendee.actor_id)
+    return payload
+
+
+def caller_room_payload(caller_room: CallerRoom) -> dict[str, Any]:
+    """A conversation as the selector ``caller_rooms`` read it, formatted for the caller."""
+    return room_payload(
+        caller_room.attendee,
+        last_message=caller_room.last_message,
+        unread_messages=caller_room.unread_messages,
+        last_common_read_message=caller_room.last_common_read_message,
+        display_name=caller_room.display_name,
+    )
+
+
+def room_payloads_for_user(*, user: User, rooms: Q | None = None) -> list[dict[str, Any]]:
+    """Every conversation of ``user`` (optionally filtered by ``rooms``, a Q on Attendee),
+    formatted for them, in ascending id order (two queries, see ``caller_rooms``)."""
+    return [caller_room_payload(caller_room) for caller_room in caller_rooms(user=user, rooms=rooms)]
+
+
+def room_payload_for_user(*, user: User, room: Conversation) -> dict[str, Any]:
+    """One conversation formatted for ``user`` (who must be an attendee of it, else 404)."""
+    payloads = room_payloads_for_user(user=user, rooms=Q(room=room))
+    if not payloads:
+        raise NotFound()
+    return payloads[0]
+
+
+def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
+    """The breakout rooms of ``parent`` that ``user`` is in, by ascending id, then the parent
+    (the response shape of configure, start, stop, broadcast and reorganize)."""
+    return [caller_room_payload(caller_room) for caller_room in breakout_tree_caller_rooms(user=user, parent=parent)]
