@@ -14,7 +14,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from conversations.services.lifecycle import ROOM_NAME_MAX_LENGTH
 from conversations.services.primitives import datetime_from_timestamp
+from conversations.services.room_settings import DESCRIPTION_MAX_LENGTH, MESSAGE_EXPIRATION_MAX_SECONDS
 from project.ocs.inputs import OcsInputSerializer, StrictBooleanField, StrictCharField, StrictIntegerField
 
 CHAT_LIMIT_DEFAULT = 100
@@ -60,12 +62,14 @@ class OneToOneCreateInput(InputSerializer):
 class BreakoutRoomCreateInput(InputSerializer):
     error_keys = {"objectId": "room", "roomName": "name"}
     objectId = StrictCharField(required=False, default="", help_text="Parent token when objectType is room")
-    roomName = StrictCharField(required=False, default="", help_text="1..255 characters")
+    roomName = StrictCharField(required=False, default="", help_text=f"1..{ROOM_NAME_MAX_LENGTH} characters")
 
 
 class GroupCreateInput(InputSerializer):
     error_keys = {"roomName": "name"}
-    roomName = StrictCharField(required=False, default="", help_text="1..255 characters (group and public)")
+    roomName = StrictCharField(
+        required=False, default="", help_text=f"1..{ROOM_NAME_MAX_LENGTH} characters (group and public)"
+    )
     invite = StrictCharField(required=False, default="", help_text="User id (or group id with source=groups)")
     source = StrictCharField(required=False, default="users", help_text="users or groups")
 
@@ -79,11 +83,11 @@ class RoomCreateDocumentation(RoomCreateInput, OneToOneCreateInput, BreakoutRoom
 
 class RoomRenameInput(InputSerializer):
     error_keys = {"roomName": "name"}
-    roomName = StrictCharField(help_text="1..255 characters")
+    roomName = StrictCharField(help_text=f"1..{ROOM_NAME_MAX_LENGTH} characters")
 
 
 class RoomDescriptionInput(InputSerializer):
-    description = StrictCharField(required=False, default="", help_text="At most 2000 characters")
+    description = StrictCharField(required=False, default="", help_text=f"At most {DESCRIPTION_MAX_LENGTH} characters")
 
 
 class ParticipantsListInput(InputSerializer):
@@ -114,7 +118,7 @@ class PasswordInput(InputSerializer):
 
 
 class MessageExpirationInput(InputSerializer):
-    seconds = StrictIntegerField(help_text="0: off")
+    seconds = StrictIntegerField(help_text=f"0 (off)..{MESSAGE_EXPIRATION_MAX_SECONDS}")
 
 
 class ChatPostInput(InputSerializer):
