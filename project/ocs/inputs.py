@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import RequestDataTooBig
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.fields import SkipField, empty
@@ -87,6 +88,8 @@ class StrictCharField(serializers.CharField):
         kwargs.setdefault("allow_blank", True)
         self.allow_nul = allow_nul
         super().__init__(**kwargs)
+        if allow_nul:  # DRF's CharField refuses NUL with a validator of its own
+            self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):

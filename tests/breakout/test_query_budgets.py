@@ -26,14 +26,15 @@ def test_configure_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    attendee_map = "{" + ", ".join(f'"{pk}": {i % rooms}' for i, pk in enumerate(student_ids(room))) + "}"
+    attendee_map = {pk: i % rooms for i, pk in enumerate(student_ids(room))}
 
-    # SAVEPOINT; lock the parent (SELECT ... FOR UPDATE); app config; orphan clean-up: DELETE
-    # attendees, DELETE chat, DELETE rooms; SAVEPOINT, INSERT rooms, RELEASE; INSERT
-    # conversation_created messages, UPDATE rooms' last activity; SELECT parent attendees;
-    # INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent mode; RELEASE.
+    # SAVEPOINT; lock the parent (SELECT ... FOR UPDATE); SELECT parent attendees (the caller's
+    # role among them); app config; orphan clean-up: DELETE attendees, DELETE chat, DELETE rooms;
+    # SAVEPOINT, INSERT rooms, RELEASE; INSERT conversation_created messages, UPDATE rooms' last
+    # activity; INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent
+    # mode; RELEASE.
     with django_assert_num_queries(17):
-        lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map_raw=attendee_map)
+        lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=attendee_map)
 
     assert Attendee.objects.filter(breakout_parent=room, participant_type=3).count() == students + 1
 
@@ -43,7 +44,7 @@ def test_remove_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; DELETE attendees, DELETE chat, DELETE rooms; UPDATE parent; RELEASE.
     with django_assert_num_queries(7):
@@ -57,7 +58,7 @@ def test_start_and_stop_query_counts_do_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; SELECT rooms whose lobby changes; UPDATE rooms; INSERT system messages,
     # UPDATE last activity; UPDATE parent status; RELEASE (stop: the same, parent first).
@@ -74,7 +75,7 @@ def test_broadcast_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; SELECT room ids; INSERT messages; UPDATE last activity; RELEASE.
     with django_assert_num_queries(6):
@@ -86,9 +87,9 @@ def test_reorganize_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    everyone_first = "{" + ", ".join(f'"{pk}": 0' for pk in student_ids(room)) + "}"
+    everyone_first = {pk: 0 for pk in student_ids(room)}
     everyone_last = {pk: rooms - 1 for pk in student_ids(room)}
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map_raw=everyone_first)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=everyone_first)
 
     # SAVEPOINT; lock; app config; SELECT rooms; SELECT mapped parent attendees; SELECT their
     # breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
@@ -104,7 +105,7 @@ def test_switch_query_count_does_not_grow(
     room: Conversation, owner: User, student: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     pupils = add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=rooms, attendee_map={})
     lifecycle.breakout_start(actor=owner, parent=room)
     tree = breakout_rooms(room)
     for index, pupil in enumerate(pupils):
