@@ -46,8 +46,9 @@ def test_remove_query_count_does_not_grow(
     add_students(room, students)
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
-    # SAVEPOINT; lock; DELETE attendees, DELETE chat, DELETE rooms; UPDATE parent; RELEASE.
-    with django_assert_num_queries(7):
+    # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE chat,
+    # DELETE rooms; UPDATE parent; RELEASE.
+    with django_assert_num_queries(8):
         lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert breakout_rooms(room) == []
@@ -60,11 +61,12 @@ def test_start_and_stop_query_counts_do_not_grow(
     add_students(room, students)
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
-    # SAVEPOINT; lock; SELECT rooms whose lobby changes; UPDATE rooms; INSERT system messages,
-    # UPDATE last activity; UPDATE parent status; RELEASE (stop: the same, parent first).
-    with django_assert_num_queries(8):
+    # SAVEPOINT; lock; the caller's row (role under the lock); SELECT rooms whose lobby changes;
+    # UPDATE rooms; INSERT system messages, UPDATE last activity; UPDATE parent status; RELEASE
+    # (stop: the same, parent first).
+    with django_assert_num_queries(9):
         lifecycle.breakout_start(actor=owner, parent=room)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         lifecycle.breakout_stop(actor=owner, parent=room)
 
     assert {r.lobby_state for r in breakout_rooms(room)} == {1}
@@ -77,8 +79,9 @@ def test_broadcast_query_count_does_not_grow(
     add_students(room, students)
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
-    # SAVEPOINT; lock; SELECT room ids; INSERT messages; UPDATE last activity; RELEASE.
-    with django_assert_num_queries(6):
+    # SAVEPOINT; lock; the caller's row (role under the lock); SELECT room ids; INSERT messages;
+    # UPDATE last activity; RELEASE.
+    with django_assert_num_queries(7):
         lifecycle.breakout_broadcast(actor=owner, parent=room, message="Hello")
 
 
@@ -91,8 +94,8 @@ def test_reorganize_query_count_does_not_grow(
     everyone_last = {pk: rooms - 1 for pk in student_ids(room)}
     lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=everyone_first)
 
-    # SAVEPOINT; lock; app config; SELECT rooms; SELECT mapped parent attendees; SELECT their
-    # breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
+    # SAVEPOINT; lock; SELECT the caller's and the mapped parent attendees; app config; SELECT
+    # rooms; SELECT their breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
     # rows, INSERT user_added, UPDATE last activity; RELEASE.
     with django_assert_num_queries(13):
         lifecycle.breakout_reorganize(actor=owner, parent=room, attendee_map=everyone_last)
@@ -112,7 +115,7 @@ def test_switch_query_count_does_not_grow(
         lifecycle.breakout_switch(actor=pupil, parent=room, target=tree[index % rooms].token)
     lifecycle.breakout_switch(actor=student, parent=room, target=tree[0].token)
 
-    # SAVEPOINT; lock; SELECT caller's parent row; SELECT rooms; SELECT caller's breakout rows;
+    # SAVEPOINT; lock; SELECT caller's parent row (role under the lock); SELECT rooms; SELECT caller's breakout rows;
     # DELETE the old row, INSERT user_removed, UPDATE last activity; INSERT the new row, INSERT
     # user_added, UPDATE last activity; RELEASE.
     with django_assert_num_queries(12):
