@@ -76,6 +76,7 @@ def _caller_in(parent: Conversation, *, actor: User, moderator: bool) -> Attende
     row = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor).first()
     return caller_require(row, moderator=moderator)
 
+
 def _breakout_rooms(parent: Conversation) -> QuerySet[Conversation]:
     return Conversation.objects.filter(parent=parent).order_by("id")
 
