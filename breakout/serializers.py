@@ -126,7 +126,7 @@ class BreakoutModeField(serializers.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(choices=[(mode.value, mode.label) for mode in CONFIGURABLE_MODES], **kwargs)
 
-    def to_internal_value(self, data: Any) -> Conversation.BreakoutMode:
+    def to_internal_value(self, data: Any) -> Any:
         value = parse_strict_int(data)
         if value is None:
             self.fail("invalid_choice", input=data)
@@ -145,6 +145,9 @@ class BreakoutInput(OcsInputSerializer):
 class BreakoutConfigureInput(BreakoutInput):
     """``POST /v1/breakout-rooms/{parent}`` (contract 1.1): ``config``, ``room``, then ``mode``,
     ``amount``, ``attendeeMap``."""
+
+    class Meta:
+        ref_name = "BreakoutConfigureRequest"  # the schema component's name before the input serializers
 
     mode = BreakoutModeField()
     amount = StrictIntegerField(min_value=ROOMS_MINIMUM, max_value=ROOMS_MAXIMUM, help_text="Number of breakout rooms")
@@ -165,6 +168,9 @@ class BreakoutBroadcastInput(BreakoutInput):
     """``POST /v1/breakout-rooms/{parent}/broadcast`` (contract 1.5): ``mode``, then ``message``
     (empty after trimming: 400, too long: 413, both checked by the service)."""
 
+    class Meta:
+        ref_name = "BreakoutBroadcastRequest"  # the schema component's name before the input serializers
+
     message = StrictCharField(allow_nul=True, help_text="At most 32000 characters after trimming (longer: 413)")
 
     def check_state(self) -> None:
@@ -174,6 +180,9 @@ class BreakoutBroadcastInput(BreakoutInput):
 class BreakoutReorganizeInput(BreakoutInput):
     """``POST /v1/breakout-rooms/{parent}/attendees`` (contract 1.6): ``config``, ``mode``, then
     ``attendeeMap`` (its indices against the rooms under the lock, by the service)."""
+
+    class Meta:
+        ref_name = "BreakoutAttendeeMapRequest"  # the schema component's name before the input serializers
 
     attendeeMap = AttendeeMapField(source="attendee_map")
 
@@ -185,6 +194,9 @@ class BreakoutReorganizeInput(BreakoutInput):
 class BreakoutSwitchInput(BreakoutInput):
     """``POST /v1/breakout-rooms/{parent}/switch`` (contract 1.9): ``mode``, ``status``,
     ``moderator``, then ``target`` (a token of one of the parent's rooms, by the service)."""
+
+    class Meta:
+        ref_name = "BreakoutSwitchRequest"  # the schema component's name before the input serializers
 
     target = StrictCharField(help_text=f"Token of a breakout room ({TOKEN_PATTERN})")
 

@@ -8,7 +8,7 @@ typed values, the response body from ``breakout.presenters``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -26,6 +26,7 @@ from breakout.serializers import (
     BreakoutSwitchInput,
 )
 from breakout.services import lifecycle
+from conversations.models import User
 from conversations.views import RoomView
 from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_responses
 
@@ -38,6 +39,11 @@ def _body(serializer: type[Serializer]) -> dict[str, Any]:
 class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     """``/v1/breakout-rooms/{token}[/...]`` and ``/v4/room/{token}/breakout-rooms[/participants]``."""
 
+    @property
+    def actor(self) -> User:
+        """The caller; every OCS endpoint requires a login, so it is never anonymous here."""
+        return cast(User, self.request.user)
+
     @extend_schema(
         operation_id="breakout_room-configure-breakout-rooms",
         summary="Configure breakout rooms",
@@ -47,14 +53,14 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     def configure(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
         values = BreakoutConfigureInput.from_request(request, parent=caller.room, caller=caller)
-        parent = lifecycle.breakout_configure(actor=request.user, parent=caller.room, **values)
-        return Response(presenters.breakout_tree_present(user=request.user, parent=parent))
+        parent = lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(operation_id="breakout_room-remove-breakout-rooms", summary="Remove breakout rooms", request=None)
     def remove(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        parent = lifecycle.breakout_remove(actor=request.user, parent=caller.room)
-        return Response(presenters.room_present(user=request.user, room=parent))
+        parent = lifecycle.breakout_remove(actor=self.actor, parent=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=parent))
 
     @extend_schema(
         operation_id="breakout_room-start-breakout-rooms",
@@ -64,8 +70,8 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     )
     def start(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        parent = lifecycle.breakout_start(actor=request.user, parent=caller.room)
-        return Response(presenters.breakout_tree_present(user=request.user, parent=parent))
+        parent = lifecycle.breakout_start(actor=self.actor, parent=caller.room)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(
         operation_id="breakout_room-stop-breakout-rooms",
@@ -75,8 +81,8 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     )
     def stop(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        parent = lifecycle.breakout_stop(actor=request.user, parent=caller.room)
-        return Response(presenters.breakout_tree_present(user=request.user, parent=parent))
+        parent = lifecycle.breakout_stop(actor=self.actor, parent=caller.room)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(
         operation_id="breakout_room-broadcast-chat-message",
@@ -87,9 +93,9 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     def broadcast(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
         values = BreakoutBroadcastInput.from_request(request, parent=caller.room, caller=caller)
-        parent = lifecycle.breakout_broadcast(actor=request.user, parent=caller.room, **values)
+        parent = lifecycle.breakout_broadcast(actor=self.actor, parent=caller.room, **values)
         return Response(
-            presenters.breakout_tree_present(user=request.user, parent=parent), status=status.HTTP_201_CREATED
+            presenters.breakout_tree_present(user=self.actor, parent=parent), status=status.HTTP_201_CREATED
         )
 
     @extend_schema(
@@ -101,8 +107,8 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     def reorganize(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
         values = BreakoutReorganizeInput.from_request(request, parent=caller.room, caller=caller)
-        parent = lifecycle.breakout_reorganize(actor=request.user, parent=caller.room, **values)
-        return Response(presenters.breakout_tree_present(user=request.user, parent=parent))
+        parent = lifecycle.breakout_reorganize(actor=self.actor, parent=caller.room, **values)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(
         operation_id="breakout_room-request-assistance",
@@ -112,8 +118,8 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     )
     def request_assistance(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token)
-        room = lifecycle.assistance_request(actor=request.user, room=caller.room)
-        return Response(presenters.room_present(user=request.user, room=room))
+        room = lifecycle.assistance_request(actor=self.actor, room=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=room))
 
     @extend_schema(
         operation_id="breakout_room-reset-request-for-assistance",
@@ -123,8 +129,8 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     )
     def reset_assistance(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token)
-        room = lifecycle.assistance_reset(actor=request.user, room=caller.room)
-        return Response(presenters.room_present(user=request.user, room=room))
+        room = lifecycle.assistance_reset(actor=self.actor, room=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=room))
 
     @extend_schema(
         operation_id="breakout_room-switch-breakout-room",
@@ -135,9 +141,9 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     def switch(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token)
         values = BreakoutSwitchInput.from_request(request, parent=caller.room, caller=caller)
-        target = lifecycle.breakout_switch(actor=request.user, parent=caller.room, **values)
+        target = lifecycle.breakout_switch(actor=self.actor, parent=caller.room, **values)
         # Decision 10: formatted for the caller's own attendee row in the target room.
-        return Response(presenters.room_present(user=request.user, room=target))
+        return Response(presenters.room_present(user=self.actor, room=target))
 
     @extend_schema(
         operation_id="room-get-breakout-rooms",
@@ -146,7 +152,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     )
     def list(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token)
-        return Response(presenters.breakout_rooms_present(user=request.user, attendee=caller))
+        return Response(presenters.breakout_rooms_present(user=self.actor, attendee=caller))
 
     @extend_schema(
         operation_id="room-get-breakout-room-participants",
