@@ -14,7 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, path
 
-from breakout.overview import assistance_reset_run, overview_action_view, overview_view, parents_action_run
+from breakout.overview.actions import assistance_reset_run, parents_action_run
+from breakout.overview.views import overview_action_view, overview_view
 from conversations.admin import ConversationAdmin
 from conversations.models import Conversation
 

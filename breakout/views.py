@@ -1,197 +1,166 @@
-"""Breakout-room endpoints (contract 1.1-1.11). Each view: access checks through
-``RoomView.get_attendee``, parameters, one service or selector call, the response body."""
+"""The breakout endpoints (contract 1.1-1.11) as one ViewSet whose actions are the lifecycle
+verbs, bound to Talk's fixed URLs in ``breakout/urls.py``.
+
+Each action: the access checks of contract 1.0 (``RoomView.get_attendee``), the action's input
+serializer (state checks in the contract's order, then the parameters), one service called with
+typed values, the response body from ``breakout.presenters``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.viewsets import ViewSetMixin
 
-from breakout import selectors
+from accounts.models import User
+from breakout import presenters
+from breakout.serializers import (
+    BreakoutBroadcastInput,
+    BreakoutConfigureInput,
+    BreakoutParticipantsQuery,
+    BreakoutReorganizeInput,
+    BreakoutSwitchInput,
+)
 from breakout.services import lifecycle
-from conversations.presenters import breakout_tree_payloads_for_user, room_payload_for_user
 from conversations.views import RoomView
-from project.ocs.params import parse_strict_int
-from project.ocs.schema import (
-    ROOM_LIST,
-    TOKEN_PATTERN,
-    int_field,
-    ocs_body,
-    ocs_responses,
-    query_param,
-    str_field,
-)
-
-ATTENDEE_MAP_HELP = (
-    'JSON object: attendee id in the parent -> 0-based room index (ascending id order), e.g. \'{"17": 0, "18": 1}\''
-)
+from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_responses
 
 
-class BreakoutView(RoomView):
-    def optional_int(self, name: str) -> int | None:
-        """An integer parameter, or None when it is missing or malformed: the service raises
-        its error key at its place in the contract's validation order."""
-        value = self.params.raw(name)
-        return None if value is None else parse_strict_int(value)
-
-    def optional_str(self, name: str, default: Any = None) -> str | None:
-        value = self.params.raw(name, default)
-        return value if isinstance(value, str) else None
-
-    def tree_response(self, parent: Any, *, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(breakout_tree_payloads_for_user(user=self.request.user, parent=parent), status=status_code)
+def _body(serializer: type[Serializer]) -> dict[str, Any]:
+    """The request body as the input serializer reads it: JSON or a form alike."""
+    return {media_type: serializer for media_type in BODY_MEDIA_TYPES}
 
 
-class BreakoutRoomsView(BreakoutView):
-    """``/v1/breakout-rooms/{parent}``: configure (POST) and remove (DELETE)."""
+class BreakoutRoomViewSet(ViewSetMixin, RoomView):
+    """``/v1/breakout-rooms/{token}[/...]`` and ``/v4/room/{token}/breakout-rooms[/participants]``."""
+
+    @property
+    def actor(self) -> User:
+        """The caller; every OCS endpoint requires a login, so it is never anonymous here."""
+        return cast(User, self.request.user)
 
     @extend_schema(
         operation_id="breakout_room-configure-breakout-rooms",
         summary="Configure breakout rooms",
-        request=ocs_body(
-            "BreakoutConfigureRequest",
-            mode=int_field(choices={1: "automatic", 2: "manual", 3: "free"}),
-            amount=int_field(min_value=1, max_value=20, help_text="Number of breakout rooms"),
-            attendeeMap=str_field(required=False, default="[]", help_text=ATTENDEE_MAP_HELP + " (mode 2 only)"),
-        ),
+        request=_body(BreakoutConfigureInput),
         responses=ocs_responses(data=ROOM_LIST, _400="config, room, mode, amount, attendeeMap"),
     )
-    def post(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token, moderator=True).room
-        parent = lifecycle.breakout_configure(
-            actor=request.user,
-            parent=parent,
-            mode=self.optional_int("mode"),
-            amount=self.optional_int("amount"),
-            attendee_map_raw=self.optional_str("attendeeMap", default="[]"),
-        )
-        return self.tree_response(parent)
+    def configure(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = BreakoutConfigureInput.from_request(request, parent=caller.room, caller=caller)
+        parent = lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
-    @extend_schema(operation_id="breakout_room-remove-breakout-rooms", summary="Remove breakout rooms")
-    def delete(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token, moderator=True).room
-        parent = lifecycle.breakout_remove(actor=request.user, parent=parent)
-        return Response(room_payload_for_user(user=request.user, room=parent))
-
-
-class BreakoutRoomsStateView(BreakoutView):
-    """``/v1/breakout-rooms/{parent}/rooms``: start (POST) and stop (DELETE)."""
+    @extend_schema(operation_id="breakout_room-remove-breakout-rooms", summary="Remove breakout rooms", request=None)
+    def remove(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        parent = lifecycle.breakout_remove(actor=self.actor, parent=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=parent))
 
     @extend_schema(
         operation_id="breakout_room-start-breakout-rooms",
         summary="Start breakout rooms",
+        request=None,
         responses=ocs_responses(data=ROOM_LIST, _400="mode"),
     )
-    def post(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token, moderator=True).room
-        return self.tree_response(lifecycle.breakout_start(actor=request.user, parent=parent))
+    def start(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        parent = lifecycle.breakout_start(actor=self.actor, parent=caller.room)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(
         operation_id="breakout_room-stop-breakout-rooms",
         summary="Stop breakout rooms",
+        request=None,
         responses=ocs_responses(data=ROOM_LIST, _400="mode"),
     )
-    def delete(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token, moderator=True).room
-        return self.tree_response(lifecycle.breakout_stop(actor=request.user, parent=parent))
+    def stop(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        parent = lifecycle.breakout_stop(actor=self.actor, parent=caller.room)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
-
-class BroadcastView(BreakoutView):
     @extend_schema(
         operation_id="breakout_room-broadcast-chat-message",
         summary="Broadcast a chat message to all breakout rooms",
-        request=ocs_body(
-            "BreakoutBroadcastRequest",
-            message=str_field(help_text="At most 32000 characters after trimming (longer: 413)"),
-        ),
+        request=_body(BreakoutBroadcastInput),
         responses=ocs_responses(status.HTTP_201_CREATED, data=ROOM_LIST, _400="mode", _413="message"),
     )
-    def post(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token, moderator=True).room
-        parent = lifecycle.breakout_broadcast(actor=request.user, parent=parent, message=self.optional_str("message"))
-        return self.tree_response(parent, status_code=status.HTTP_201_CREATED)
+    def broadcast(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = BreakoutBroadcastInput.from_request(request, parent=caller.room, caller=caller)
+        parent = lifecycle.breakout_broadcast(actor=self.actor, parent=caller.room, **values)
+        return Response(
+            presenters.breakout_tree_present(user=self.actor, parent=parent), status=status.HTTP_201_CREATED
+        )
 
-
-class ReorganizeView(BreakoutView):
     @extend_schema(
         operation_id="breakout_room-apply-attendee-map",
         summary="Reorganize attendees",
-        request=ocs_body("BreakoutAttendeeMapRequest", attendeeMap=str_field(help_text=ATTENDEE_MAP_HELP)),
+        request=_body(BreakoutReorganizeInput),
         responses=ocs_responses(data=ROOM_LIST, _400="config, mode, attendeeMap, moderator"),
     )
-    def post(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token, moderator=True).room
-        parent = lifecycle.breakout_reorganize(
-            actor=request.user, parent=parent, attendee_map=self.optional_str("attendeeMap")
-        )
-        return self.tree_response(parent)
-
-
-class AssistanceView(BreakoutView):
-    """``/v1/breakout-rooms/{breakout room}/request-assistance``: request (POST), reset (DELETE)."""
+    def reorganize(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = BreakoutReorganizeInput.from_request(request, parent=caller.room, caller=caller)
+        parent = lifecycle.breakout_reorganize(actor=self.actor, parent=caller.room, **values)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(
         operation_id="breakout_room-request-assistance",
         summary="Request assistance (token: a breakout room)",
+        request=None,
         responses=ocs_responses(_400="room"),
     )
-    def post(self, request: Request, token: str) -> Response:
-        room = self.get_attendee(token).room
-        room = lifecycle.assistance_request(actor=request.user, room=room)
-        return Response(room_payload_for_user(user=request.user, room=room))
+    def request_assistance(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token)
+        room = lifecycle.assistance_request(actor=self.actor, room=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=room))
 
     @extend_schema(
         operation_id="breakout_room-reset-request-for-assistance",
         summary="Reset the request for assistance (token: a breakout room)",
+        request=None,
         responses=ocs_responses(_400="room"),
     )
-    def delete(self, request: Request, token: str) -> Response:
-        room = self.get_attendee(token).room
-        room = lifecycle.assistance_reset(actor=request.user, room=room)
-        return Response(room_payload_for_user(user=request.user, room=room))
+    def reset_assistance(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token)
+        room = lifecycle.assistance_reset(actor=self.actor, room=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=room))
 
-
-class SwitchView(BreakoutView):
     @extend_schema(
         operation_id="breakout_room-switch-breakout-room",
         summary="Switch breakout room (free mode, non-moderators)",
-        request=ocs_body(
-            "BreakoutSwitchRequest", target=str_field(help_text=f"Token of a breakout room ({TOKEN_PATTERN})")
-        ),
+        request=_body(BreakoutSwitchInput),
         responses=ocs_responses(_400="mode, status, moderator, target"),
     )
-    def post(self, request: Request, token: str) -> Response:
-        parent = self.get_attendee(token).room
-        target = lifecycle.breakout_switch(actor=request.user, parent=parent, target=self.optional_str("target"))
+    def switch(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token)
+        values = BreakoutSwitchInput.from_request(request, parent=caller.room, caller=caller)
+        target = lifecycle.breakout_switch(actor=self.actor, parent=caller.room, **values)
         # Decision 10: formatted for the caller's own attendee row in the target room.
-        return Response(room_payload_for_user(user=request.user, room=target))
+        return Response(presenters.room_present(user=self.actor, room=target))
 
-
-class BreakoutRoomListView(BreakoutView):
     @extend_schema(
         operation_id="room-get-breakout-rooms",
         summary="Get breakout rooms",
         responses=ocs_responses(data=ROOM_LIST, _400="mode, status"),
     )
-    def get(self, request: Request, token: str) -> Response:
-        attendee = self.get_attendee(token)
-        return Response(selectors.breakout_rooms_payloads_for_attendee(user=request.user, attendee=attendee))
+    def list(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token)
+        return Response(presenters.breakout_rooms_present(user=self.actor, attendee=caller))
 
-
-class BreakoutParticipantListView(BreakoutView):
     @extend_schema(
         operation_id="room-get-breakout-room-participants",
         summary="Get participants of the parent and its breakout rooms",
-        parameters=[query_param("includeStatus", OpenApiTypes.BOOL, description="Include user statuses")],
+        parameters=[BreakoutParticipantsQuery],
         responses=ocs_responses(data={"type": "array", "items": {"type": "object"}}, _400="mode, status"),
     )
-    def get(self, request: Request, token: str) -> Response:
-        attendee = self.get_attendee(token, lobby_rule=True)
-        include_status = self.params.bool("includeStatus", default=False)
-        return Response(
-            selectors.breakout_participants_payloads_for_attendee(attendee=attendee, include_status=include_status)
-        )
+    def participants(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, lobby_rule=True)
+        values = BreakoutParticipantsQuery.from_request(request)
+        return Response(presenters.breakout_participants_present(attendee=caller, **values))

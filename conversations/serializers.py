@@ -23,20 +23,9 @@ CHAT_LIMIT_DEFAULT = 100
 CHAT_LIMIT_MAX = 200
 
 
-class NullAsMissingMixin:
-    """A JSON ``null`` counts as a missing parameter (as Talk's PHP reads it)."""
-
-    def run_validation(self, data: Any = serializers.empty) -> Any:
-        if isinstance(data, dict):
-            data = {key: value for key, value in data.items() if value is not None}
-        return super().run_validation(data)  # type: ignore[misc]
 
 
-class InputSerializer(NullAsMissingMixin, OcsInputSerializer):
-    pass
-
-
-class RoomListInput(InputSerializer):
+class RoomListInput(OcsInputSerializer):
     modifiedSince = StrictIntegerField(
         required=False, default=0, help_text="Unix time: only conversations active since then"
     )
@@ -47,7 +36,7 @@ class RoomListInput(InputSerializer):
         return attrs
 
 
-class RoomCreateInput(InputSerializer):
+class RoomCreateInput(OcsInputSerializer):
     """The kind of room to create; the parameters of each kind follow in its own serializer."""
 
     error_keys = {"roomType": "type", "objectType": "object"}
@@ -55,17 +44,17 @@ class RoomCreateInput(InputSerializer):
     objectType = StrictCharField(required=False, default="", help_text="room: an extra breakout room")
 
 
-class OneToOneCreateInput(InputSerializer):
+class OneToOneCreateInput(OcsInputSerializer):
     invite = StrictCharField(required=False, default="", help_text="User id of the other person")
 
 
-class BreakoutRoomCreateInput(InputSerializer):
+class BreakoutRoomCreateInput(OcsInputSerializer):
     error_keys = {"objectId": "room", "roomName": "name"}
     objectId = StrictCharField(required=False, default="", help_text="Parent token when objectType is room")
     roomName = StrictCharField(required=False, default="", help_text=f"1..{ROOM_NAME_MAX_LENGTH} characters")
 
 
-class GroupCreateInput(InputSerializer):
+class GroupCreateInput(OcsInputSerializer):
     error_keys = {"roomName": "name"}
     roomName = StrictCharField(
         required=False, default="", help_text=f"1..{ROOM_NAME_MAX_LENGTH} characters (group and public)"
@@ -81,47 +70,47 @@ class RoomCreateDocumentation(RoomCreateInput, OneToOneCreateInput, BreakoutRoom
         ref_name = "RoomCreateRequest"
 
 
-class RoomRenameInput(InputSerializer):
+class RoomRenameInput(OcsInputSerializer):
     error_keys = {"roomName": "name"}
     roomName = StrictCharField(help_text=f"1..{ROOM_NAME_MAX_LENGTH} characters")
 
 
-class RoomDescriptionInput(InputSerializer):
+class RoomDescriptionInput(OcsInputSerializer):
     description = StrictCharField(required=False, default="", help_text=f"At most {DESCRIPTION_MAX_LENGTH} characters")
 
 
-class ParticipantsListInput(InputSerializer):
+class ParticipantsListInput(OcsInputSerializer):
     includeStatus = StrictBooleanField(required=False, default=False, help_text="Include user statuses")
 
 
-class ParticipantAddInput(InputSerializer):
+class ParticipantAddInput(OcsInputSerializer):
     error_keys = {"newParticipant": "new-participant"}
     newParticipant = StrictCharField(help_text="User id (or group id with source=groups)")
     source = StrictCharField(required=False, default="users", help_text="users or groups")
 
 
-class AttendeeIdInput(InputSerializer):
+class AttendeeIdInput(OcsInputSerializer):
     attendeeId = StrictIntegerField(help_text="attendeeId of the participant")
 
 
-class LobbyInput(InputSerializer):
+class LobbyInput(OcsInputSerializer):
     state = StrictIntegerField(help_text="0 no lobby, 1 lobby for non-moderators")
     timer = StrictIntegerField(required=False, default=None, help_text="Unix time when the lobby opens")
 
 
-class ListableInput(InputSerializer):
+class ListableInput(OcsInputSerializer):
     scope = StrictIntegerField(help_text="0 participants only, 1 regular users, 2 everyone")
 
 
-class PasswordInput(InputSerializer):
+class PasswordInput(OcsInputSerializer):
     password = StrictCharField(required=False, default="")
 
 
-class MessageExpirationInput(InputSerializer):
+class MessageExpirationInput(OcsInputSerializer):
     seconds = StrictIntegerField(help_text=f"0 (off)..{MESSAGE_EXPIRATION_MAX_SECONDS}")
 
 
-class ChatPostInput(InputSerializer):
+class ChatPostInput(OcsInputSerializer):
     # NULs are trimmed at the ends and refused inside by the service, like PHP.
     message = StrictCharField(allow_nul=True, help_text="The message text")
     replyTo = StrictIntegerField(required=False, default=0, help_text="Id of the message answered")
@@ -136,7 +125,7 @@ def _one_of(*allowed: int) -> Any:
     return check
 
 
-class ChatReadInput(InputSerializer):
+class ChatReadInput(OcsInputSerializer):
     lookIntoFuture = StrictIntegerField(
         required=False, default=0, validators=[_one_of(0, 1)], help_text="1: messages after lastKnown"
     )

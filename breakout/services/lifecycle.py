@@ -10,9 +10,19 @@ keeps the invariants the database cannot express on its own:
 - a breakout room's lobby is on exactly when its parent is stopped;
 - a non-moderator is in at most one breakout room of a parent (also a partial unique constraint).
 
-Validation then runs in the contract's order on the freshly locked row, so a rejected request
-changes nothing. The writes are set-based: the number of queries of each operation does not
-depend on how many attendees or rooms there are.
+Under the lock each service re-reads what it checks, the caller's attendee row and role
+included: a request authorised before the lock must not act for a moderator who was removed or
+demoted while it waited (404 no longer an attendee, 403 no longer a moderator), and a parent or
+room that vanished meanwhile is a 404. The state checks (``breakout.services.guards``) then run
+in the contract's order on the locked rows, so a rejected request changes nothing. The input
+serializers run the same guards before the lock to give the contract's first error.
+
+The services take typed values (``mode`` a ``Conversation.BreakoutMode``, ``attendee_map`` a
+``dict[int, int]``, ``message`` a ``str``). ``as_operator=True`` is for the admin and the
+management commands: an operator, authorised by Django's permissions, need not be an attendee.
+
+The writes are set-based: the number of queries of each operation does not depend on how many
+attendees or rooms there are.
 """
 
 from __future__ import annotations
@@ -21,12 +31,21 @@ import random
 from collections.abc import Mapping
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import breakout_rooms_enabled
-from breakout.attendee_map import attendee_map_parse, attendee_map_validate
+from breakout.attendee_map import attendee_map_check
+from breakout.services.guards import (
+    amount_require,
+    assistance_open_require,
+    breakout_config_require,
+    caller_require,
+    mode_configurable_require,
+    parent_configurable_require,
+    parent_configured_require,
+    switch_open_require,
+)
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.chat import chat_message_text_validate
 from conversations.services.primitives import (
@@ -41,13 +60,22 @@ from conversations.services.primitives import (
 )
 from project.errors import BadRequest, NotFound
 
-ROOMS_MINIMUM = 1
-ROOMS_MAXIMUM = 20
-CONFIGURABLE_MODES = (
-    Conversation.BreakoutMode.AUTOMATIC,
-    Conversation.BreakoutMode.MANUAL,
-    Conversation.BreakoutMode.FREE,
-)
+
+def _tree_lock(*, parent_id: int) -> Conversation:
+    """``conversation_tree_lock``, with a parent deleted while we waited for it answered 404 (the
+    contract's answer for a conversation that does not exist) instead of ``DoesNotExist``."""
+    try:
+        return conversation_tree_lock(parent_id=parent_id)
+    except Conversation.DoesNotExist:
+        raise NotFound() from None
+
+
+def _caller_in(parent: Conversation, *, actor: User, moderator: bool) -> Attendee:
+    """The caller's row in ``parent``, read under the tree lock: the access check of the request
+    ran before the lock, and a moderator removed or demoted while the request waited must not
+    act (404 no longer an attendee, 403 no longer a moderator)."""
+    row = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor).first()
+    return caller_require(row, moderator=moderator)
 
 
 def _breakout_rooms(parent: Conversation) -> QuerySet[Conversation]:
@@ -72,32 +100,33 @@ def _breakout_rooms_delete(*, parent: Conversation) -> None:
 
 @transaction.atomic
 def breakout_configure(
-    *, actor: User, parent: Conversation, mode: int | None, amount: int | None, attendee_map_raw: str | None
+    *,
+    actor: User,
+    parent: Conversation,
+    mode: int,
+    amount: int,
+    attendee_map: Mapping[int, int],
+    as_operator: bool = False,
 ) -> Conversation:
     """Create ``amount`` breakout rooms "Room 1".."Room N" for ``parent`` (contract 1.1, 4.1).
 
-    All or nothing (decisions 1 and 2): the checks run on the locked parent before anything is
-    written, so a rejected request leaves the parent unconfigured and two concurrent requests
-    cannot both create rooms (the second sees the first one's mode and gets ``room``). Moderators
-    of the parent join every room with their parent type; students are placed by ``mode``.
-    ``None`` for a parameter means it was missing or not an integer (resp. not a string).
+    ``mode`` is a ``Conversation.BreakoutMode``; ``attendee_map`` (parent attendee id -> room
+    index) places students in mode 2 and is ignored otherwise. All or nothing (decisions 1 and
+    2): the checks run on the locked parent, in the contract's order, before anything is written,
+    so a rejected request leaves the parent unconfigured and two concurrent requests cannot both
+    create rooms (the second sees the first one's mode and gets ``room``). Moderators of the
+    parent join every room with their parent type; students are placed by ``mode``. With
+    ``as_operator`` (admin, commands) ``actor`` need not be a moderator of ``parent``.
     """
-    parent = conversation_tree_lock(parent_id=parent.pk)
-    if not breakout_rooms_enabled():
-        raise BadRequest("config")
-    if (
-        parent.breakout_room_mode != Conversation.BreakoutMode.NOT_CONFIGURED
-        or parent.type != Conversation.Type.GROUP
-        or parent.parent_id is not None
-    ):
-        raise BadRequest("room")
-    if mode not in CONFIGURABLE_MODES:
-        raise BadRequest("mode")
-    if amount is None or not ROOMS_MINIMUM <= amount <= ROOMS_MAXIMUM:
-        raise BadRequest("amount")
-    attendee_map = (
-        attendee_map_parse(attendee_map_raw, room_count=amount) if mode == Conversation.BreakoutMode.MANUAL else {}
-    )
+    parent = _tree_lock(parent_id=parent.pk)
+    members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
+    if not as_operator:
+        caller_require(next((a for a in members if a.user_id == actor.pk), None), moderator=True)
+    breakout_config_require()
+    parent_configurable_require(parent)
+    mode_configurable_require(mode)
+    amount_require(amount)
+    placed = attendee_map_check(attendee_map, room_count=amount) if mode == Conversation.BreakoutMode.MANUAL else {}
 
     now = timezone.now()
     # Rooms left behind by a parent that was reset some other way (Talk's "orphan clean-up").
@@ -119,7 +148,6 @@ def breakout_configure(
         actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created") for room in rooms], now=now
     )
 
-    members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
     moderators = [a for a in members if a.participant_type in Attendee.MODERATOR_TYPES]
     students = [a for a in members if a.participant_type in Attendee.STUDENT_TYPES]
     placements = [Placement.of_attendee(attendee, room) for room in rooms for attendee in moderators]
@@ -129,7 +157,7 @@ def breakout_configure(
             Placement.of_attendee(attendee, rooms[index % amount]) for index, attendee in enumerate(students)
         ]
     elif mode == Conversation.BreakoutMode.MANUAL:
-        placements += [Placement.of_attendee(a, rooms[attendee_map[a.pk]]) for a in students if a.pk in attendee_map]
+        placements += [Placement.of_attendee(a, rooms[placed[a.pk]]) for a in students if a.pk in placed]
     attendees_add_bulk(actor=actor, placements=placements, now=now)
 
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_mode=mode)
@@ -138,10 +166,12 @@ def breakout_configure(
 
 
 @transaction.atomic
-def breakout_remove(*, actor: User, parent: Conversation) -> Conversation:
+def breakout_remove(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Delete every breakout room of ``parent`` and reset it to mode 0, status 0 (contract 1.2,
     decision 6). Succeeds on a parent without breakout rooms too."""
-    parent = conversation_tree_lock(parent_id=parent.pk)
+    parent = _tree_lock(parent_id=parent.pk)
+    if not as_operator:
+        _caller_in(parent, actor=actor, moderator=True)
     _breakout_rooms_delete(parent=parent)
     Conversation.objects.filter(pk=parent.pk).update(
         breakout_room_mode=Conversation.BreakoutMode.NOT_CONFIGURED,
@@ -150,11 +180,6 @@ def breakout_remove(*, actor: User, parent: Conversation) -> Conversation:
     parent.breakout_room_mode = Conversation.BreakoutMode.NOT_CONFIGURED
     parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
     return parent
-
-
-def _require_configured(parent: Conversation) -> None:
-    if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
-        raise BadRequest("mode")
 
 
 def _lobbies_set(*, actor: User, parent: Conversation, lobby: int, message_key: str, **extra: int) -> None:
@@ -167,14 +192,16 @@ def _lobbies_set(*, actor: User, parent: Conversation, lobby: int, message_key: 
 
 
 @transaction.atomic
-def breakout_start(*, actor: User, parent: Conversation) -> Conversation:
+def breakout_start(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Open every breakout room (lobby 0) and mark the parent started (contract 1.3, 4.2).
 
     Under the tree lock start and stop run one after the other, so "lobby on exactly when the
     parent is stopped" holds after any interleaving. Assistance requests are kept.
     """
-    parent = conversation_tree_lock(parent_id=parent.pk)
-    _require_configured(parent)
+    parent = _tree_lock(parent_id=parent.pk)
+    if not as_operator:
+        _caller_in(parent, actor=actor, moderator=True)
+    parent_configured_require(parent)
     _lobbies_set(actor=actor, parent=parent, lobby=Conversation.Lobby.NONE, message_key="breakout_rooms_started")
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STARTED)
     parent.breakout_room_status = Conversation.BreakoutStatus.STARTED
@@ -182,11 +209,13 @@ def breakout_start(*, actor: User, parent: Conversation) -> Conversation:
 
 
 @transaction.atomic
-def breakout_stop(*, actor: User, parent: Conversation) -> Conversation:
+def breakout_stop(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Close every breakout room (lobby 1), clear assistance requests and mark the parent stopped
     (contract 1.4, 4.2); same locking argument as ``breakout_start``."""
-    parent = conversation_tree_lock(parent_id=parent.pk)
-    _require_configured(parent)
+    parent = _tree_lock(parent_id=parent.pk)
+    if not as_operator:
+        _caller_in(parent, actor=actor, moderator=True)
+    parent_configured_require(parent)
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STOPPED)
     parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
     _lobbies_set(
@@ -200,13 +229,13 @@ def breakout_stop(*, actor: User, parent: Conversation) -> Conversation:
 
 
 @transaction.atomic
-def breakout_broadcast(*, actor: User, parent: Conversation, message: str | None) -> Conversation:
+def breakout_broadcast(*, actor: User, parent: Conversation, message: str) -> Conversation:
     """Post ``message`` (trimmed) as a chat message of ``actor`` into every breakout room, all
-    with one timestamp, in one INSERT: into all rooms or, on any error, into none (decision 11)."""
-    parent = conversation_tree_lock(parent_id=parent.pk)
-    _require_configured(parent)
-    if not isinstance(message, str):
-        raise BadRequest("message")
+    with one timestamp, in one INSERT: into all rooms or, on any error, into none (decision 11).
+    An empty message is 400 ``message``, one over the chat limit 413 ``message``."""
+    parent = _tree_lock(parent_id=parent.pk)
+    _caller_in(parent, actor=actor, moderator=True)
+    parent_configured_require(parent)
     text = chat_message_text_validate(message)
     now = timezone.now()
     room_ids = list(_breakout_rooms(parent).values_list("pk", flat=True))
@@ -229,28 +258,33 @@ def breakout_broadcast(*, actor: User, parent: Conversation, message: str | None
 
 
 @transaction.atomic
-def breakout_reorganize(*, actor: User, parent: Conversation, attendee_map: Mapping[int, int] | str) -> Conversation:
-    """Move the students named in ``attendee_map`` to the room at their index (contract 1.6, 4.6).
+def breakout_reorganize(
+    *, actor: User, parent: Conversation, attendee_map: Mapping[int, int], as_operator: bool = False
+) -> Conversation:
+    """Move the students named in ``attendee_map`` (parent attendee id -> room index) to the room
+    at their index (contract 1.6, 4.6).
 
     Only attendees whose room changes are touched: one who is already in their target room keeps
     the very same attendee row (no "remove everyone, re-add", which would drop people from their
     call). Moderators cannot be moved (``moderator``, nothing changed), which keeps every parent
-    moderator a moderator in each room. ``attendee_map`` may be the raw JSON string or an
-    already decoded map (the CSV import).
+    moderator a moderator in each room. The indices are checked against the rooms found under the
+    lock (``attendeeMap``).
     """
-    parent = conversation_tree_lock(parent_id=parent.pk)
-    if not breakout_rooms_enabled():
-        raise BadRequest("config")
-    _require_configured(parent)
-    rooms = list(_breakout_rooms(parent).select_related("parent"))
-    if isinstance(attendee_map, str) or attendee_map is None:
-        mapping = attendee_map_parse(attendee_map, room_count=len(rooms))
-    else:
-        mapping = attendee_map_validate(attendee_map, room_count=len(rooms))
-
-    selected = list(
-        Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, pk__in=list(mapping)).order_by("id")
+    parent = _tree_lock(parent_id=parent.pk)
+    # The caller's row and the mapped rows of the parent in one query.
+    parent_rows = list(
+        Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS)
+        .filter(Q(pk__in=list(attendee_map)) | Q(user=actor))
+        .order_by("id")
     )
+    if not as_operator:
+        caller_require(next((a for a in parent_rows if a.user_id == actor.pk), None), moderator=True)
+    breakout_config_require()
+    parent_configured_require(parent)
+    rooms = list(_breakout_rooms(parent).select_related("parent"))
+    mapping = attendee_map_check(attendee_map, room_count=len(rooms))
+
+    selected = [a for a in parent_rows if a.pk in mapping]
     current = list(
         Attendee.objects.filter(
             room__parent=parent, actor_type=Attendee.ACTOR_USERS, actor_id__in=[a.actor_id for a in selected]
@@ -272,38 +306,53 @@ def breakout_reorganize(*, actor: User, parent: Conversation, attendee_map: Mapp
     return parent
 
 
-def _assistance_set(*, room: Conversation, status: int) -> Conversation:
+def _assistance_set(*, actor: User, room: Conversation, status: int, as_operator: bool) -> Conversation:
     if room.parent_id is None:
         raise BadRequest("room")
     # The parent lock orders this after a concurrent stop, which closes the lobby and clears the
     # flag: without it a request could land on a room that was just stopped.
-    conversation_tree_lock(parent_id=room.parent_id)
-    room = Conversation.objects.select_related("parent").get(pk=room.pk)
-    if room.lobby_state != Conversation.Lobby.NONE:
-        raise BadRequest("room")
+    _tree_lock(parent_id=room.parent_id)
+    # Re-read under the lock: the room may be gone, and the caller (any attendee of the room)
+    # may have been removed from it while the request waited.
+    fresh = (
+        Conversation.objects.select_related("parent")
+        .annotate(
+            caller_present=Exists(
+                Attendee.objects.filter(room=OuterRef("pk"), actor_type=Attendee.ACTOR_USERS, user_id=actor.pk)
+            )
+        )
+        .filter(pk=room.pk)
+        .first()
+    )
+    if fresh is None or not (as_operator or fresh.caller_present):
+        raise NotFound()
+    assistance_open_require(fresh)
     now = timezone.now()
-    Conversation.objects.filter(pk=room.pk).update(breakout_room_status=status, last_activity=now)
-    room.breakout_room_status = status
-    room.last_activity = now
-    return room
+    Conversation.objects.filter(pk=fresh.pk).update(breakout_room_status=status, last_activity=now)
+    fresh.breakout_room_status = status
+    fresh.last_activity = now
+    return fresh
 
 
 @transaction.atomic
-def assistance_request(*, actor: User, room: Conversation) -> Conversation:
-    """Flag the started breakout room ``room`` as asking for assistance (status 2, contract 1.7)."""
-    return _assistance_set(room=room, status=Conversation.BreakoutStatus.ASSISTANCE_REQUESTED)
+def assistance_request(*, actor: User, room: Conversation, as_operator: bool = False) -> Conversation:
+    """Flag the started breakout room ``room`` as asking for assistance (status 2, contract 1.7);
+    ``actor`` is any attendee of ``room``."""
+    return _assistance_set(
+        actor=actor, room=room, status=Conversation.BreakoutStatus.ASSISTANCE_REQUESTED, as_operator=as_operator
+    )
 
 
 @transaction.atomic
-def assistance_reset(*, actor: User, room: Conversation) -> Conversation:
+def assistance_reset(*, actor: User, room: Conversation, as_operator: bool = False) -> Conversation:
     """Withdraw the request for assistance of ``room`` (status 0, contract 1.8)."""
-    return _assistance_set(room=room, status=Conversation.BreakoutStatus.STOPPED)
+    return _assistance_set(actor=actor, room=room, status=Conversation.BreakoutStatus.STOPPED, as_operator=as_operator)
 
 
 @transaction.atomic
-def breakout_switch(*, actor: User, parent: Conversation, target: str | None) -> Conversation:
-    """Move ``actor`` (a student of a started free-mode parent) into the breakout room ``target``
-    and out of every other one (contract 1.9, 4.7); returns the target room.
+def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conversation:
+    """Move ``actor`` (a student of a started free-mode parent) into the breakout room whose token
+    is ``target`` and out of every other one (contract 1.9, 4.7); returns the target room.
 
     The check-then-act of Talk's switch leaves a user in two rooms when two switches race. Here
     the parent row is locked first, so switches of one tree run one after another; that costs
@@ -311,18 +360,11 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str | None) ->
     attendees would refuse a second room even without the lock. Switching to the room one is
     already in changes nothing.
     """
-    parent = conversation_tree_lock(parent_id=parent.pk)
-    if parent.breakout_room_mode != Conversation.BreakoutMode.FREE:
-        raise BadRequest("mode")
-    if parent.breakout_room_status != Conversation.BreakoutStatus.STARTED:
-        raise BadRequest("status")
-    me = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor).first()
-    if me is None:
-        raise NotFound()
-    if me.is_moderator:
-        raise BadRequest("moderator")
+    parent = _tree_lock(parent_id=parent.pk)
+    me = _caller_in(parent, actor=actor, moderator=False)
+    switch_open_require(parent, caller=me)
     rooms = list(_breakout_rooms(parent).select_related("parent"))
-    target_room = next((room for room in rooms if isinstance(target, str) and room.token == target), None)
+    target_room = next((room for room in rooms if room.token == target), None)
     if target_room is None:
         raise BadRequest("target")
 

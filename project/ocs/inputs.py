@@ -134,8 +134,8 @@ class OcsInputSerializer(serializers.Serializer):
 
     def run_validation(self, data: Any = empty) -> Any:
         self.check_state()
-        if not isinstance(data, Mapping):
-            data = {}
+        # A JSON ``null`` counts as a missing parameter, as Talk's PHP reads it.
+        data = {key: value for key, value in data.items() if value is not None} if isinstance(data, Mapping) else {}
         values: dict[str, Any] = {}
         for field in self._writable_fields:
             assert field.field_name is not None and field.source is not None  # set when the field was bound

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from accounts.models import User
+from breakout.serializers import attendee_map_decode
 from breakout.services import lifecycle
 from conversations.models import Attendee, ChatMessage, Conversation
 from tests.factories import AttendeeFactory, UserFactory
@@ -47,7 +48,7 @@ def configured(room: Conversation, owner: User) -> Callable[..., list[Conversati
     def make(mode: int = 1, amount: int = 2, attendee_map: str = "[]", parent: Conversation | None = None) -> list:
         target = parent or room
         lifecycle.breakout_configure(
-            actor=owner, parent=target, mode=mode, amount=amount, attendee_map_raw=attendee_map
+            actor=owner, parent=target, mode=mode, amount=amount, attendee_map=attendee_map_decode(attendee_map)
         )
         return breakout_rooms(target)
 

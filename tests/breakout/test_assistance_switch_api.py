@@ -199,7 +199,7 @@ def test_switch_refuses_a_room_of_another_parent(
     started(mode=3)
     other = Conversation.objects.create(name="Other")
     Attendee.objects.create(room=other, user=owner, actor_id="owner", participant_type=1)
-    lifecycle.breakout_configure(actor=owner, parent=other, mode=3, amount=1, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=other, mode=3, amount=1, attendee_map={})
 
     response = switch(client_for(student), room.token, target=breakout_rooms(other)[0].token)
 

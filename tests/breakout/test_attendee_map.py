@@ -1,11 +1,19 @@
+"""The attendee map of contract 1.14: decoded by the serializer field, checked by the domain."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from breakout.attendee_map import attendee_map_parse, attendee_map_validate
+from breakout.attendee_map import attendee_map_check
+from breakout.serializers import attendee_map_decode
 from project.errors import BadRequest
+
+
+def attendee_map_parse(raw: Any, *, room_count: int) -> dict[int, int]:
+    """Contract 1.14 as a whole: the wire decoding, then the check against the number of rooms."""
+    return attendee_map_check(attendee_map_decode(raw), room_count=room_count)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +86,9 @@ def test_attendee_map_parse_refuses_every_index_when_there_are_no_rooms() -> Non
     assert attendee_map_parse("{}", room_count=0) == {}
 
 
-def test_attendee_map_validate_checks_a_decoded_map_like_a_raw_one() -> None:
-    assert attendee_map_validate({4: 1, "5": "0"}, room_count=2) == {4: 1, 5: 0}
+def test_attendee_map_check_checks_a_decoded_map_like_a_raw_one() -> None:
+    assert attendee_map_check({4: 1, 5: 0}, room_count=2) == {4: 1, 5: 0}
     with pytest.raises(BadRequest):
-        attendee_map_validate({4: 2}, room_count=2)
+        attendee_map_check({4: 2}, room_count=2)
+    with pytest.raises(BadRequest):
+        attendee_map_check({0: 1}, room_count=2)

@@ -51,7 +51,7 @@ def test_malformed_bodies_get_the_first_parameters_error_key(
     status: int,
     key: str,
 ) -> None:
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=2, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=2, attendee_map={})
     lifecycle.breakout_start(actor=owner, parent=room)
     client = client_for(User.objects.get(username=who))
 

@@ -7,7 +7,6 @@ one set of rooms, and a breakout room's lobby is on exactly when its parent is s
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -54,7 +53,7 @@ def expected_errors(results: list[Any]) -> list[str]:
 
 def test_concurrent_switches_leave_every_student_in_exactly_one_room(room: Conversation, owner: User) -> None:
     pupils = add_students(room, 5)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=4, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=4, attendee_map={})
     lifecycle.breakout_start(actor=owner, parent=room)
     tokens = [r.token for r in breakout_rooms(room)]
 
@@ -78,7 +77,7 @@ def test_configure_racing_configure_makes_exactly_one_set_of_rooms(room: Convers
 
     results = run_together(
         [
-            lambda n=n: lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=n, attendee_map_raw="")
+            lambda n=n: lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=n, attendee_map={})
             for n in amounts
         ]
     )
@@ -94,7 +93,7 @@ def test_configure_racing_configure_makes_exactly_one_set_of_rooms(room: Convers
 def test_start_racing_stop_keeps_lobbies_in_step_with_the_parent(
     room: Conversation, owner: User, moderator: User
 ) -> None:
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=5, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=5, attendee_map={})
 
     def toggling(actor: User, first_start: bool) -> None:
         for step in range(6):
@@ -122,7 +121,7 @@ def test_promotion_racing_reorganize_keeps_moderators_in_every_room(
     room: Conversation, owner: User, student: User
 ) -> None:
     pupils = add_students(room, 6)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=3, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=3, attendee_map={})
     promoted = [student, *pupils[:2]]
     movers = {parent_attendee(room, u).pk: i % 3 for i, u in enumerate([student, *pupils])}
 
@@ -135,7 +134,7 @@ def test_promotion_racing_reorganize_keeps_moderators_in_every_room(
     ]
     jobs += [
         lambda shift=shift: lifecycle.breakout_reorganize(
-            actor=owner, parent=room, attendee_map=json.dumps({k: (v + shift) % 3 for k, v in movers.items()})
+            actor=owner, parent=room, attendee_map={k: (v + shift) % 3 for k, v in movers.items()}
         )
         for shift in range(4)
     ]

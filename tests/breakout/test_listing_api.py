@@ -32,8 +32,8 @@ def tree(room: Conversation, owner: User, student: User, configured: Callable[..
     """Configure ``room`` (the student in Room 2 for modes 1/2) and optionally start it."""
 
     def make(*, mode: int, started: bool) -> list[Conversation]:
-        attendee_map = json.dumps({parent_attendee(room, student).pk: 1})
-        rooms = configured(mode=mode, amount=2, attendee_map=attendee_map)
+        attendee_map = {parent_attendee(room, student).pk: 1}
+        rooms = configured(mode=mode, amount=2, attendee_map=json.dumps(attendee_map))
         if mode == 1:
             lifecycle.breakout_reorganize(actor=owner, parent=room, attendee_map=attendee_map)
         if started:

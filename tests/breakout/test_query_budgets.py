@@ -27,14 +27,15 @@ def test_configure_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    attendee_map = "{" + ", ".join(f'"{pk}": {i % rooms}' for i, pk in enumerate(student_ids(room))) + "}"
+    attendee_map = {pk: i % rooms for i, pk in enumerate(student_ids(room))}
 
-    # SAVEPOINT; lock the parent (SELECT ... FOR UPDATE); app config; orphan clean-up: DELETE
-    # attendees, DELETE chat, DELETE rooms; SAVEPOINT, INSERT rooms, RELEASE; INSERT
-    # conversation_created messages, UPDATE rooms' last activity; SELECT parent attendees;
-    # INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent mode; RELEASE.
+    # SAVEPOINT; lock the parent (SELECT ... FOR UPDATE); SELECT parent attendees (the caller's
+    # role among them); app config; orphan clean-up: DELETE attendees, DELETE chat, DELETE rooms;
+    # SAVEPOINT, INSERT rooms, RELEASE; INSERT conversation_created messages, UPDATE rooms' last
+    # activity; INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent
+    # mode; RELEASE.
     with django_assert_num_queries(17):
-        lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map_raw=attendee_map)
+        lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=attendee_map)
 
     assert Attendee.objects.filter(breakout_parent=room, participant_type=3).count() == students + 1
 
@@ -44,10 +45,11 @@ def test_remove_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
-    # SAVEPOINT; lock; DELETE attendees, DELETE chat, DELETE rooms; UPDATE parent; RELEASE.
-    with django_assert_num_queries(7):
+    # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE chat,
+    # DELETE rooms; UPDATE parent; RELEASE.
+    with django_assert_num_queries(8):
         lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert breakout_rooms(room) == []
@@ -58,13 +60,14 @@ def test_start_and_stop_query_counts_do_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
-    # SAVEPOINT; lock; SELECT rooms whose lobby changes; UPDATE rooms; INSERT system messages,
-    # UPDATE last activity; UPDATE parent status; RELEASE (stop: the same, parent first).
-    with django_assert_num_queries(8):
+    # SAVEPOINT; lock; the caller's row (role under the lock); SELECT rooms whose lobby changes;
+    # UPDATE rooms; INSERT system messages, UPDATE last activity; UPDATE parent status; RELEASE
+    # (stop: the same, parent first).
+    with django_assert_num_queries(9):
         lifecycle.breakout_start(actor=owner, parent=room)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         lifecycle.breakout_stop(actor=owner, parent=room)
 
     assert {r.lobby_state for r in breakout_rooms(room)} == {1}
@@ -75,10 +78,11 @@ def test_broadcast_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
-    # SAVEPOINT; lock; SELECT room ids; INSERT messages; UPDATE last activity; RELEASE.
-    with django_assert_num_queries(6):
+    # SAVEPOINT; lock; the caller's row (role under the lock); SELECT room ids; INSERT messages;
+    # UPDATE last activity; RELEASE.
+    with django_assert_num_queries(7):
         lifecycle.breakout_broadcast(actor=owner, parent=room, message="Hello")
 
 
@@ -87,12 +91,12 @@ def test_reorganize_query_count_does_not_grow(
     room: Conversation, owner: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     add_students(room, students)
-    everyone_first = "{" + ", ".join(f'"{pk}": 0' for pk in student_ids(room)) + "}"
+    everyone_first = {pk: 0 for pk in student_ids(room)}
     everyone_last = {pk: rooms - 1 for pk in student_ids(room)}
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map_raw=everyone_first)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=everyone_first)
 
-    # SAVEPOINT; lock; app config; SELECT rooms; SELECT mapped parent attendees; SELECT their
-    # breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
+    # SAVEPOINT; lock; SELECT the caller's and the mapped parent attendees; app config; SELECT
+    # rooms; SELECT their breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
     # rows, INSERT user_added, UPDATE last activity; RELEASE.
     with django_assert_num_queries(13):
         lifecycle.breakout_reorganize(actor=owner, parent=room, attendee_map=everyone_last)
@@ -105,14 +109,14 @@ def test_switch_query_count_does_not_grow(
     room: Conversation, owner: User, student: User, django_assert_num_queries: Callable, students: int, rooms: int
 ) -> None:
     pupils = add_students(room, students)
-    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=rooms, attendee_map_raw="")
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=3, amount=rooms, attendee_map={})
     lifecycle.breakout_start(actor=owner, parent=room)
     tree = breakout_rooms(room)
     for index, pupil in enumerate(pupils):
         lifecycle.breakout_switch(actor=pupil, parent=room, target=tree[index % rooms].token)
     lifecycle.breakout_switch(actor=student, parent=room, target=tree[0].token)
 
-    # SAVEPOINT; lock; SELECT caller's parent row; SELECT rooms; SELECT caller's breakout rows;
+    # SAVEPOINT; lock; SELECT caller's parent row (role under the lock); SELECT rooms; SELECT caller's breakout rows;
     # DELETE the old row, INSERT user_removed, UPDATE last activity; INSERT the new row, INSERT
     # user_added, UPDATE last activity; RELEASE.
     with django_assert_num_queries(12):

@@ -26,7 +26,7 @@ def make_parent(db: None) -> ParentMaker:
         AttendeeFactory(room=parent, user=teacher, participant_type=Attendee.ParticipantType.OWNER)
         for index in range(students):
             AttendeeFactory(room=parent, user=UserFactory(username=f"pupil{number}-{index}"))
-        breakout_configure(actor=teacher, parent=parent, mode=mode, amount=rooms, attendee_map_raw="")
+        breakout_configure(actor=teacher, parent=parent, mode=mode, amount=rooms, attendee_map={})
         parent.refresh_from_db()
         return parent
 

@@ -236,9 +236,9 @@ def test_stop_action_stops_the_selected_parents_and_clears_assistance(
     operator_client: Client, make_parent: ParentMaker, operator: User
 ) -> None:
     parent = make_parent()
-    breakout_start(actor=operator, parent=parent)
+    breakout_start(actor=operator, parent=parent, as_operator=True)
     asking = parent.breakout_rooms.first()
-    assistance_request(actor=operator, room=asking)
+    assistance_request(actor=operator, room=asking, as_operator=True)
 
     run_action(operator_client, "breakout_stop_selected", [parent])
 
@@ -282,10 +282,10 @@ def test_assistance_reset_action_clears_the_request_of_selected_rooms(
     operator_client: Client, make_parent: ParentMaker, operator: User
 ) -> None:
     parent = make_parent(rooms=3)
-    breakout_start(actor=operator, parent=parent)
+    breakout_start(actor=operator, parent=parent, as_operator=True)
     first, second, third = parent.breakout_rooms.order_by("id")
     for asking in (first, second, third):
-        assistance_request(actor=operator, room=asking)
+        assistance_request(actor=operator, room=asking, as_operator=True)
 
     response = run_action(operator_client, "assistance_reset", [first, second, parent])
 

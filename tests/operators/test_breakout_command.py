@@ -59,9 +59,9 @@ def pupils(parent: Conversation) -> list[str]:
 
 def test_status_prints_rooms_attendees_and_assistance_requests(make_parent: ParentMaker, operator: User) -> None:
     parent = make_parent(students=3, rooms=2)
-    breakout_start(actor=operator, parent=parent)
+    breakout_start(actor=operator, parent=parent, as_operator=True)
     first, second = parent.breakout_rooms.order_by("id")
-    assistance_request(actor=operator, room=second)
+    assistance_request(actor=operator, room=second, as_operator=True)
     in_first = sorted(placement(parent).items())
 
     output = breakout("status", parent.token)
@@ -171,7 +171,7 @@ def test_start_acts_as_the_given_actor(make_parent: ParentMaker, operator: User)
 
 def test_stop_closes_the_rooms_twice_safely(make_parent: ParentMaker, operator: User) -> None:
     parent = make_parent()
-    breakout_start(actor=operator, parent=parent)
+    breakout_start(actor=operator, parent=parent, as_operator=True)
 
     breakout("stop", parent.token)
     breakout("stop", parent.token)

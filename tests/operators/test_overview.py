@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from breakout.overview import PARENTS_PER_PAGE, REFRESH_SECONDS
+from breakout.overview.views import PARENTS_PER_PAGE, REFRESH_SECONDS
 from breakout.services.lifecycle import assistance_request, breakout_start
 from conversations.models import Conversation
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
@@ -56,9 +56,9 @@ def test_overview_puts_rooms_and_parents_asking_for_assistance_first(
 ) -> None:
     calm = make_parent()
     busy = make_parent(rooms=3)
-    breakout_start(actor=operator, parent=busy)
+    breakout_start(actor=operator, parent=busy, as_operator=True)
     first, second, third = busy.breakout_rooms.order_by("id")
-    assistance_request(actor=operator, room=third)
+    assistance_request(actor=operator, room=third, as_operator=True)
 
     response = operator_client.get(OVERVIEW)
 
@@ -152,7 +152,7 @@ def test_start_button_starts_the_parent_and_comes_back_with_a_message(
 
 def test_stop_button_stops_the_parent(operator_client: Client, make_parent: ParentMaker, operator: User) -> None:
     parent = make_parent()
-    breakout_start(actor=operator, parent=parent)
+    breakout_start(actor=operator, parent=parent, as_operator=True)
 
     operator_client.post(action_url(parent, "stop"))
 

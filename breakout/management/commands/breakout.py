@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from breakout.overview import service_error_text
+from breakout.overview.texts import service_error_text
 from breakout.services.lifecycle import breakout_remove, breakout_reorganize, breakout_start, breakout_stop
 from conversations.models import Attendee, Conversation
 from project.errors import ServiceError
@@ -121,7 +121,7 @@ class Command(BaseCommand):
 
     def _lifecycle(self, action: str, parent: Conversation, actor: User) -> None:
         service = {"start": breakout_start, "stop": breakout_stop, "remove": breakout_remove}[action]
-        self._run(service, actor=actor, parent=parent)
+        self._run(service, actor=actor, parent=parent, as_operator=True)
         done = {"start": "Started", "stop": "Stopped", "remove": "Removed the breakout rooms of"}[action]
         self.stdout.write(f"{done} {parent.token} (as {actor.username}).")
 
@@ -236,7 +236,7 @@ class Command(BaseCommand):
             raise CommandError("nothing was changed:\n" + "\n".join(message for _, message in sorted(errors)))
         if not rows:
             raise CommandError(f"{path}: no assignment lines; nothing was changed")
-        self._run(breakout_reorganize, actor=actor, parent=parent, attendee_map=attendee_map)
+        self._run(breakout_reorganize, actor=actor, parent=parent, attendee_map=attendee_map, as_operator=True)
         self.stdout.write(f"Assigned {len(rows)} student(s) in {parent.token} (as {actor.username}).")
 
     def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[tuple[int, str]]]:

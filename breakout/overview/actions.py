@@ -1,0 +1,70 @@
+"""Operator actions on selected conversations, each through one lifecycle service call in its
+own transaction, with the operator as actor (``as_operator``: Django's permissions, checked by
+the admin, authorise them, not an attendee row)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.http import HttpRequest
+
+from accounts.models import User
+from breakout.overview.texts import service_error_text
+from breakout.services.lifecycle import assistance_reset, breakout_remove, breakout_start, breakout_stop
+from conversations.models import Conversation
+from project.errors import ServiceError
+
+ParentService = Callable[..., Conversation]
+PARENT_ACTIONS: dict[str, tuple[ParentService, str]] = {
+    "start": (breakout_start, "started"),
+    "stop": (breakout_stop, "stopped"),
+    "remove": (breakout_remove, "removed the breakout rooms of"),
+}
+
+
+@dataclass
+class ActionOutcome:
+    done: list[Conversation] = field(default_factory=list)
+    failed: list[tuple[Conversation, str]] = field(default_factory=list)
+
+    def report(self, request: HttpRequest, verb: str) -> None:
+        if self.done:
+            tokens = ", ".join(room.token for room in self.done)
+            messages.success(request, f"{verb.capitalize()} {len(self.done)} conversation(s): {tokens}.")
+        for room, reason in self.failed:
+            messages.error(request, f"Conversation {room.token}: {reason}.")
+
+
+def parents_action_run(*, action: str, actor: User, parents: Iterable[Conversation]) -> ActionOutcome:
+    """Run the lifecycle service ``action`` on each parent, each in its own transaction (a failure
+    of one leaves the others done); breakout rooms among ``parents`` are refused."""
+    service, _ = PARENT_ACTIONS[action]
+    outcome = ActionOutcome()
+    for parent in parents:
+        if parent.parent_id is not None:
+            outcome.failed.append((parent, "is a breakout room, select its parent"))
+            continue
+        try:
+            service(actor=actor, parent=parent, as_operator=True)
+        except ServiceError as error:
+            outcome.failed.append((parent, service_error_text(error)))
+        else:
+            outcome.done.append(parent)
+    return outcome
+
+
+def assistance_reset_run(*, actor: User, rooms: Iterable[Conversation]) -> ActionOutcome:
+    """Reset the assistance request of each breakout room (``assistance_reset``, one transaction
+    each); rooms that are not breakout rooms or not started are reported, not changed."""
+    outcome = ActionOutcome()
+    for room in rooms:
+        try:
+            assistance_reset(actor=actor, room=room, as_operator=True)
+        except ServiceError as error:
+            reason = "is not a breakout room" if room.parent_id is None else service_error_text(error)
+            outcome.failed.append((room, reason))
+        else:
+            outcome.done.append(room)
+    return outcome

@@ -1,0 +1,77 @@
+"""The rows of the overview page: the page of parents, then every room of those parents with its
+attendee counts in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from conversations.models import Attendee, Conversation
+
+
+@dataclass
+class RoomRow:
+    room: Conversation
+    number: int  # 1-based, by ascending id: the room numbers of `breakout assign`
+
+    @property
+    def needs_assistance(self) -> bool:
+        return self.room.breakout_room_status == Conversation.BreakoutStatus.ASSISTANCE_REQUESTED
+
+
+@dataclass
+class ParentRow:
+    parent: Conversation
+    rooms: list[RoomRow]
+
+    @property
+    def assistance_count(self) -> int:
+        return sum(1 for row in self.rooms if row.needs_assistance)
+
+
+def overview_parents() -> QuerySet[Conversation]:
+    """Every parent that has breakout rooms or is configured for them; parents with a room asking
+    for assistance first, then by ascending id."""
+    rooms = Conversation.objects.filter(parent=OuterRef("pk"))
+    return (
+        Conversation.objects.filter(parent__isnull=True)
+        .filter(Q(Exists(rooms)) | ~Q(breakout_room_mode=Conversation.BreakoutMode.NOT_CONFIGURED))
+        .annotate(
+            asks_assistance=Exists(rooms.filter(breakout_room_status=Conversation.BreakoutStatus.ASSISTANCE_REQUESTED))
+        )
+        .order_by("-asks_assistance", "id")
+    )
+
+
+def _attendee_count(**filters: Any) -> Coalesce:
+    counted = (
+        Attendee.objects.filter(room=OuterRef("pk"), **filters)
+        .order_by()
+        .values("room")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def overview_rows(parents: Iterable[Conversation]) -> list[ParentRow]:
+    """The breakout rooms of ``parents`` with their attendee and student counts, in one query;
+    within a parent the rooms asking for assistance come first, then by ascending id."""
+    parents = list(parents)
+    rooms = Conversation.objects.filter(parent_id__in=[parent.pk for parent in parents]).annotate(
+        attendee_total=_attendee_count(),
+        student_total=_attendee_count(participant_type__in=Attendee.STUDENT_TYPES),
+    )
+    by_parent: dict[int, list[RoomRow]] = {parent.pk: [] for parent in parents}
+    for room in rooms.order_by("id"):
+        siblings = by_parent[room.parent_id]
+        siblings.append(RoomRow(room=room, number=len(siblings) + 1))
+    rows = []
+    for parent in parents:
+        room_rows = sorted(by_parent[parent.pk], key=lambda row: (not row.needs_assistance, row.room.pk))
+        rows.append(ParentRow(parent=parent, rooms=room_rows))
+    return rows

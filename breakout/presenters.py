@@ -1,0 +1,56 @@
+"""The response bodies of the breakout endpoints, in one place. The room and participant
+objects themselves (contract 3.2-3.4) are formatted by ``conversations``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from accounts.models import User
+from breakout.selectors import (
+    breakout_listing_parent,
+    breakout_participants_for_attendee,
+    breakout_rooms_of,
+    breakout_sees_every_room,
+)
+from conversations.models import Attendee, Conversation
+from conversations.presenters import (
+    breakout_tree_payloads_for_user,
+    participant_payload,
+    room_payload_for_user,
+    room_payload_limited,
+    room_payloads_for_user,
+)
+
+
+def breakout_tree_present(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
+    """Configure, start, stop, broadcast, reorganize: the breakout rooms ``user`` is in by
+    ascending id, then the parent."""
+    return breakout_tree_payloads_for_user(user=user, parent=parent)
+
+
+def room_present(*, user: User, room: Conversation) -> dict[str, Any]:
+    """Remove (the parent), assistance (the breakout room) and switch (the target room, for the
+    caller's row in it: decision 10)."""
+    return room_payload_for_user(user=user, room=room)
+
+
+def breakout_rooms_present(*, user: User, attendee: Attendee) -> list[dict[str, Any]]:
+    """``GET /v4/room/{parent}/breakout-rooms`` for the caller whose parent row is ``attendee``:
+    the visible breakout rooms by ascending id, in the full format where the caller is an
+    attendee and in the limited format (contract 3.3) elsewhere. Three queries at most."""
+    parent = breakout_listing_parent(attendee=attendee)
+    own = room_payloads_for_user(user=user, rooms=Q(room__parent=parent))
+    if not breakout_sees_every_room(attendee):
+        return own
+    own_by_id = {payload["id"]: payload for payload in own}
+    return [own_by_id.get(room.pk) or room_payload_limited(room) for room in breakout_rooms_of(parent)]
+
+
+def breakout_participants_present(*, attendee: Attendee, include_status: bool) -> list[dict[str, Any]]:
+    """``GET /v4/room/{parent}/breakout-rooms/participants``: one entry per attendee per room."""
+    return [
+        participant_payload(row, room=row.room, include_status=include_status)
+        for row in breakout_participants_for_attendee(attendee=attendee)
+    ]

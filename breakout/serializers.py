@@ -1,0 +1,215 @@
+"""Input serializers of the breakout endpoints (contract 1.1-1.11) and the attendee-map field.
+
+Each serializer reads the request's parameters (query, form or JSON alike), runs the state
+checks the contract orders before them (``check_state``, the guards of
+``breakout.services.guards`` on the state the request found), then its fields in declaration
+order; the first failure answers 400 with the contract's error key. Views pass the validated
+values to one lifecycle service, which runs the same guards again under the tree lock.
+Endpoints without parameters (remove, start, stop, assistance) have no input serializer: their
+only checks are state checks, which the service makes under the lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from breakout.attendee_map import ERROR_KEY as ATTENDEE_MAP_ERROR
+from breakout.attendee_map import AttendeeMap, attendee_map_check
+from breakout.services.guards import (
+    CONFIGURABLE_MODES,
+    ROOMS_MAXIMUM,
+    ROOMS_MINIMUM,
+    breakout_config_require,
+    parent_configurable_require,
+    parent_configured_require,
+    switch_open_require,
+)
+from conversations.models import Conversation
+from project.errors import BadRequest
+from project.ocs.inputs import (
+    OcsInputSerializer,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    parse_strict_int,
+)
+from project.ocs.schema import TOKEN_PATTERN
+
+# A map of every attendee of a very large class is well under this; anything longer is refused
+# before it reaches the JSON parser.
+ATTENDEE_MAP_MAX_LENGTH = 1_000_000
+ATTENDEE_MAP_HELP = (
+    'JSON object: attendee id in the parent -> 0-based room index (ascending id order), e.g. \'{"17": 0, "18": 1}\''
+)
+
+
+def attendee_map_decode(raw: Any) -> AttendeeMap:
+    """Decode the wire form of an attendee map (contract 1.14 rules 1-5, 7 and 8) into
+    {parent attendee id: room index}, or raise ``BadRequest("attendeeMap")``.
+
+    "" is an empty map; invalid JSON, nesting and scalars are refused; ``{}``/``[]`` are empty;
+    keys must be integers > 0 and values integers (or numeric strings) >= 0. Rule 6 (every index
+    names a room) is ``attendee_map_check``'s, once the number of rooms is known.
+    """
+    if not isinstance(raw, str) or len(raw) > ATTENDEE_MAP_MAX_LENGTH:
+        raise BadRequest(ATTENDEE_MAP_ERROR)
+    if raw == "":
+        return {}
+    try:
+        decoded = json.loads(raw)
+    except (ValueError, RecursionError):
+        # ValueError covers malformed JSON and integers too long to convert; RecursionError
+        # covers pathological nesting depth.
+        raise BadRequest(ATTENDEE_MAP_ERROR) from None
+    if isinstance(decoded, list):
+        items: Iterable[tuple[Any, Any]] = enumerate(decoded)
+    elif isinstance(decoded, dict):
+        items = decoded.items()
+    else:
+        raise BadRequest(ATTENDEE_MAP_ERROR)
+    parsed: AttendeeMap = {}
+    for key, value in items:
+        attendee_id = key if isinstance(key, int) else parse_strict_int(key)
+        room_index = parse_strict_int(value)
+        if attendee_id is None or room_index is None:
+            raise BadRequest(ATTENDEE_MAP_ERROR)
+        parsed[attendee_id] = room_index
+    return attendee_map_check(parsed, room_count=None)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AttendeeMapField(serializers.Field):
+    """The ``attendeeMap`` string of contract 1.14, validated into ``dict[int, int]``."""
+
+    default_error_messages = {"invalid": "Not an attendee map (contract 1.14)."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", ATTENDEE_MAP_HELP)
+        super().__init__(**kwargs)
+
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        # A missing map is its documented default, decoded like any other value.
+        value = super().get_value(dictionary)
+        return self.default if value is empty and self.default is not empty else value
+
+    def to_internal_value(self, data: Any) -> AttendeeMap:
+        try:
+            return attendee_map_decode(data)
+        except BadRequest:
+            self.fail("invalid")
+
+    def to_representation(self, value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps({str(k): v for k, v in value.items()})
+
+
+class ManualModeAttendeeMapField(AttendeeMapField):
+    """Configure's map: read in mode 2 only (contract 1.1: otherwise ignored, not even parsed).
+    ``mode`` is declared before it, so it is a valid mode when this field runs."""
+
+    def get_value(self, dictionary: Mapping[str, Any]) -> Any:
+        if parse_strict_int(dictionary.get("mode")) != Conversation.BreakoutMode.MANUAL:
+            return ""
+        return super().get_value(dictionary)
+
+
+class BreakoutModeField(serializers.ChoiceField):
+    """A configurable breakout mode (1 automatic, 2 manual, 3 free) as an integer; 0 is refused
+    (decision 2)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=[(mode.value, mode.label) for mode in CONFIGURABLE_MODES], **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = parse_strict_int(data)
+        if value is None:
+            self.fail("invalid_choice", input=data)
+        return Conversation.BreakoutMode(super().to_internal_value(value))
+
+
+class BreakoutInput(OcsInputSerializer):
+    """Base of the breakout inputs: the context carries ``parent`` (the conversation of the URL)
+    and ``caller`` (the caller's attendee row in it)."""
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.context["parent"]
+
+
+class BreakoutConfigureInput(BreakoutInput):
+    """``POST /v1/breakout-rooms/{parent}`` (contract 1.1): ``config``, ``room``, then ``mode``,
+    ``amount``, ``attendeeMap``."""
+
+    class Meta:
+        ref_name = "BreakoutConfigureRequest"  # the schema component's name before the input serializers
+
+    mode = BreakoutModeField()
+    amount = StrictIntegerField(min_value=ROOMS_MINIMUM, max_value=ROOMS_MAXIMUM, help_text="Number of breakout rooms")
+    attendeeMap = ManualModeAttendeeMapField(
+        source="attendee_map", required=False, default="[]", help_text=ATTENDEE_MAP_HELP + " (mode 2 only)"
+    )
+
+    def check_state(self) -> None:
+        breakout_config_require()
+        parent_configurable_require(self.conversation)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attendee_map_check(attrs["attendee_map"], room_count=attrs["amount"])
+        return attrs
+
+
+class BreakoutBroadcastInput(BreakoutInput):
+    """``POST /v1/breakout-rooms/{parent}/broadcast`` (contract 1.5): ``mode``, then ``message``
+    (empty after trimming: 400, too long: 413, both checked by the service)."""
+
+    class Meta:
+        ref_name = "BreakoutBroadcastRequest"  # the schema component's name before the input serializers
+
+    message = StrictCharField(allow_nul=True, help_text="At most 32000 characters after trimming (longer: 413)")
+
+    def check_state(self) -> None:
+        parent_configured_require(self.conversation)
+
+
+class BreakoutReorganizeInput(BreakoutInput):
+    """``POST /v1/breakout-rooms/{parent}/attendees`` (contract 1.6): ``config``, ``mode``, then
+    ``attendeeMap`` (its indices against the rooms under the lock, by the service)."""
+
+    class Meta:
+        ref_name = "BreakoutAttendeeMapRequest"  # the schema component's name before the input serializers
+
+    attendeeMap = AttendeeMapField(source="attendee_map")
+
+    def check_state(self) -> None:
+        breakout_config_require()
+        parent_configured_require(self.conversation)
+
+
+class BreakoutSwitchInput(BreakoutInput):
+    """``POST /v1/breakout-rooms/{parent}/switch`` (contract 1.9): ``mode``, ``status``,
+    ``moderator``, then ``target`` (a token of one of the parent's rooms, by the service)."""
+
+    class Meta:
+        ref_name = "BreakoutSwitchRequest"  # the schema component's name before the input serializers
+
+    target = StrictCharField(help_text=f"Token of a breakout room ({TOKEN_PATTERN})")
+
+    def check_state(self) -> None:
+        switch_open_require(self.conversation, caller=self.context["caller"])
+
+
+class BreakoutParticipantsQuery(OcsInputSerializer):
+    """``GET /v4/room/{parent}/breakout-rooms/participants`` (contract 1.11)."""
+
+    includeStatus = StrictBooleanField(
+        source="include_status", required=False, default=False, allow_null=True, help_text="Include user statuses"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return {"include_status": bool(attrs.get("include_status"))}
