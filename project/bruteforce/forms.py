@@ -16,9 +16,7 @@ class GuardedAdminAuthenticationForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "too_many_attempts": (
-            "Too many failed login attempts from your address. Try again in %(seconds)s seconds."
-        ),
+        "too_many_attempts": "Too many failed login attempts from your address. Try again in %(seconds)s seconds.",
         "guard_unavailable": "Logging in is temporarily unavailable. Try again in %(seconds)s seconds.",
     }
 

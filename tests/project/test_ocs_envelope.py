@@ -25,7 +25,9 @@ UNKNOWN_ROUTE_MESSAGE = (
     "Invalid query, please check the syntax. API specifications are here:"
     " http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n"
 )
-UNKNOWN_ROUTE_V2 = {"ocs": {"meta": {"status": "failure", "statuscode": 404, "message": UNKNOWN_ROUTE_MESSAGE}, "data": []}}
+UNKNOWN_ROUTE_V2 = {
+    "ocs": {"meta": {"status": "failure", "statuscode": 404, "message": UNKNOWN_ROUTE_MESSAGE}, "data": []}
+}
 UNKNOWN_ROUTE_V1 = {
     "ocs": {
         "meta": {

@@ -74,7 +74,8 @@ def test_postgres_urls_select_psycopg() -> None:
 
 def test_redis_url_selects_the_shared_redis_cache() -> None:
     probe = (
-        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CACHES['bruteforce']['BACKEND'])"
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['bruteforce']['BACKEND'])"
     )
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
     env.update({"DJANGO_SETTINGS_MODULE": "project.settings", "DJANGO_SECRET_KEY": "k" * 50})
