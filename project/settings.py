@@ -122,7 +122,7 @@ CACHES: dict[str, dict[str, Any]] = (
     {
         "default": {"BACKEND": "project.cache.FailSoftRedisCache", "LOCATION": REDIS_URL, "OPTIONS": REDIS_OPTIONS},
         "bruteforce": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "project.cache.BreakerRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": REDIS_OPTIONS,
         },

@@ -49,7 +49,7 @@ def dead_redis(settings: Any) -> Any:
     settings.CACHES = {
         "default": {"BACKEND": "project.cache.FailSoftRedisCache", "LOCATION": location, "OPTIONS": options},
         "bruteforce": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "project.cache.BreakerRedisCache",
             "LOCATION": location,
             "OPTIONS": options,
         },
@@ -100,6 +100,25 @@ def test_with_redis_down_the_admin_login_still_works_when_failing_open(dead_redi
     response = Client().post("/admin/login/", {"username": "root", "password": "right-password", "next": "/admin/"})
 
     assert response.status_code == 302
+
+
+def test_after_a_redis_failure_the_cache_stops_calling_redis_for_a_while(dead_redis: Any) -> None:
+    from django.core.cache import caches
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    cache = caches["default"]
+    calls: list[str] = []
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        calls.append("get")
+        raise RedisConnectionError("connection refused")
+
+    cache._cache._client.get = unreachable
+
+    answers = [cache.get("key", "missing") for _ in range(5)]
+
+    assert answers == ["missing"] * 5
+    assert calls == ["get"]  # one timeout at most, then no call until the suspension ends
 
 
 # --- defect 5: charsets --------------------------------------------------------------------------

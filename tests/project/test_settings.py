@@ -88,7 +88,7 @@ def test_redis_url_selects_the_shared_redis_cache() -> None:
     assert result.returncode == 0, result.stderr
     # The credential cache degrades to no cache when Redis is down; the guard's alias raises, so
     # that the guard can fail open or closed as configured.
-    assert result.stdout.split() == ["project.cache.FailSoftRedisCache", "django.core.cache.backends.redis.RedisCache"]
+    assert result.stdout.split() == ["project.cache.FailSoftRedisCache", "project.cache.BreakerRedisCache"]
 
 
 def test_debug_without_a_secret_key_uses_a_development_key() -> None:
