@@ -24,7 +24,18 @@ def test_unknown_route_under_ocs_answers_404_in_the_envelope(anonymous_client: A
     response = anonymous_client.get("/ocs/v2.php/apps/spreed/api/v9/nothing")
 
     assert response.status_code == 404
-    assert response.json() == {"ocs": {"meta": {"status": "failure", "statuscode": 404, "message": ""}, "data": []}}
+    assert response.json() == {
+        "ocs": {
+            "meta": {
+                "status": "failure",
+                "statuscode": 404,
+                # Nextcloud's own answer to an unknown OCS route (issue 10)
+                "message": "Invalid query, please check the syntax. API specifications are here:"
+                " http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n",
+            },
+            "data": [],
+        }
+    }
 
 
 def test_anonymous_request_gets_401_with_statuscode_997(anonymous_client: APIClient, db: None) -> None:
