@@ -190,6 +190,9 @@ def test_the_wsgi_entry_point_takes_an_unusable_charset_out_before_django_reads_
     # tests/e2e/test_reliability_http.py.
     from io import BytesIO
 
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from project.wsgi import application
 
     statuses: list[str] = []
@@ -206,7 +209,14 @@ def test_the_wsgi_entry_point_takes_an_unusable_charset_out_before_django_reads_
         "wsgi.errors": sys.stderr,
     }
 
-    body = b"".join(application(environ, lambda status, headers: statuses.append(status)))
+    # As Django's test client does: keep the test's connection (and its transaction) open.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, lambda status, headers: statuses.append(status)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
     assert statuses == ["200 OK"]
     assert json.loads(body)["ocs"]["meta"]["statuscode"] == 200
