@@ -23,8 +23,6 @@ CHAT_LIMIT_DEFAULT = 100
 CHAT_LIMIT_MAX = 200
 
 
-
-
 class RoomListInput(OcsInputSerializer):
     modifiedSince = StrictIntegerField(
         required=False, default=0, help_text="Unix time: only conversations active since then"

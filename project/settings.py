@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "accounts",
+    "project.bruteforce",
     "conversations",
     "breakout",
 ]
 
 MIDDLEWARE = [
+    "project.ocs.middleware.CharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.ocs.middleware.OCSMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,7 +54,7 @@ MIDDLEWARE = [
 
 if not TESTING:
     # Serves the admin's static files under gunicorn (after collectstatic), no web server needed.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
@@ -94,6 +97,9 @@ def _database_from_url(url: str) -> dict[str, Any]:
         }
     elif engine == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
+        # A persistent connection is checked before a request reuses it, so the first request
+        # after a PostgreSQL restart reconnects instead of failing.
+        config["CONN_HEALTH_CHECKS"] = True
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must point at SQLite (sqlite:///path) or PostgreSQL (postgres://...), got engine {engine!r}"
@@ -104,18 +110,27 @@ def _database_from_url(url: str) -> dict[str, Any]:
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The default cache is per process (LocMem): the verified-credential cache and the brute-force
-# counters then live in each gunicorn worker. REDIS_URL shares them between all workers.
+# REDIS_URL shares the verified-credential cache (default alias) and the brute-force counters
+# (alias "bruteforce") between all workers. Without it the credential cache is per process and
+# the counters live in the database (project.bruteforce), shared all the same. Redis is an
+# accelerator: the default alias degrades to "no cache" when Redis is down, the guard fails
+# open or closed (BRUTEFORCE_FAIL_CLOSED), and short socket timeouts keep a dead Redis cheap.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://, got {REDIS_URL!r}")
-CACHES = {
-    "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
+REDIS_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+CACHES: dict[str, dict[str, Any]] = (
+    {
+        "default": {"BACKEND": "project.cache.FailSoftRedisCache", "LOCATION": REDIS_URL, "OPTIONS": REDIS_OPTIONS},
+        "bruteforce": {
+            "BACKEND": "project.cache.BreakerRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": REDIS_OPTIONS,
+        },
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 
 AUTH_PASSWORD_VALIDATORS: list[dict] = []
 PASSWORD_HASHERS = (
@@ -135,13 +150,33 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "admin:login"
 
+# HTTPS (see README "Serving in production"): all off by default so a development server works
+# over plain HTTP; the production recipe turns them on and `check --deploy` passes.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", False)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
 # Talk-specific behaviour switches.
 BRUTEFORCE_PROTECTION = env_bool("BRUTEFORCE_PROTECTION", True)
 BRUTEFORCE_MAX_ATTEMPTS = env_int("BRUTEFORCE_MAX_ATTEMPTS", 10, minimum=1)
 BRUTEFORCE_WINDOW_SECONDS = env_int("BRUTEFORCE_WINDOW_SECONDS", 300, minimum=1)
+# When the counters cannot be read (Redis or the database down): 0 lets requests through, 1
+# answers 503. Either way a warning is logged.
+BRUTEFORCE_FAIL_CLOSED = env_bool("BRUTEFORCE_FAIL_CLOSED", False)
 CREDENTIAL_CACHE_SECONDS = env_int("CREDENTIAL_CACHE_SECONDS", 300, minimum=0)
-# Behind a reverse proxy: take the client address from X-Forwarded-For (right-most entry).
-USE_X_FORWARDED_FOR = env_bool("USE_X_FORWARDED_FOR", False)
+# The number of reverse proxies in front of the service: the client address is the
+# X-Forwarded-For entry that many from the right (0: REMOTE_ADDR, the header is ignored).
+if "USE_X_FORWARDED_FOR" in os.environ:
+    raise ImproperlyConfigured(
+        "USE_X_FORWARDED_FOR was replaced by TRUSTED_PROXIES (the number of reverse proxies in front, e.g. 1)"
+    )
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+# Behind TLS-terminating proxies a request is HTTPS when the proxy says so (X-Forwarded-Proto).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 # Larger request bodies are refused with 413 before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024, minimum=1024)
 CHAT_MAX_LENGTH = 32000

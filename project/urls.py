@@ -6,11 +6,15 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from project.bruteforce.forms import GuardedAdminAuthenticationForm
 from project.ocs.converters import TokenConverter
 from project.ocs.fallback import ocs_not_found
 
 # Registered once, here, before the apps' URLconfs that use ``<token:token>`` are included.
 register_converter(TokenConverter, "token")
+
+# Failed admin logins count for the brute-force guard, like failed Basic auth.
+admin.site.login_form = GuardedAdminAuthenticationForm
 
 handler400 = "project.ocs.fallback.handler400"
 handler403 = "project.ocs.fallback.handler403"

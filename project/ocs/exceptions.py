@@ -26,7 +26,11 @@ def ocs_error_response(status_code: int, data: Any = None, message: str = "") ->
 
 def ocs_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ServiceError):
-        return ocs_error_response(exc.status_code, exc.data, exc.message)
+        response = ocs_error_response(exc.status_code, exc.data, exc.message)
+        # A 404 that probes no secret (e.g. a missing message id in a room the caller is in)
+        # sets ``counts_as_probe = False`` so the brute-force guard does not count it.
+        response.bruteforce_counted = getattr(exc, "counts_as_probe", True)  # type: ignore[attr-defined]
+        return response
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         return ocs_error_response(401, message=NOT_LOGGED_IN)
     if isinstance(exc, (Http404, drf.NotFound)):

@@ -1,71 +1,77 @@
-"""Guards for every request under /ocs/ that must act before (or around) the view.
+"""Guards that must act before (or around) the view.
 
-- Bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are refused with 413 before anything
-  reads them (DRF's parsers read the raw stream and would not enforce the limit themselves).
-- Brute-force protection (contract decision 13): a client address that produced
-  ``BRUTEFORCE_MAX_ATTEMPTS`` failures within ``BRUTEFORCE_WINDOW_SECONDS`` gets 429 with
-  ``Retry-After`` on every OCS request until the window ends. Failures are 404 answers (token
-  probing) and 401 answers to requests that sent credentials (password guessing, which also
-  costs a slow hash per attempt). The counters live in Django's
-  cache (no SQL): the default LocMem cache counts per worker process, ``REDIS_URL`` shares the
-  counters between all workers.
-- An unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page.
+- ``CharsetMiddleware`` (first): a ``Content-Type`` charset that is not a text encoding
+  (``base64``, ``rot13``, ``hex``, ``zlib``) or not an encoding at all is refused with 415 when
+  the request has a body, and ignored when it has none (see also ``project.wsgi``).
+- ``OCSMiddleware``:
+  - bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are refused with 413 under /ocs/ before
+    anything reads them (DRF's parsers read the raw stream and would not enforce the limit);
+  - the brute-force guard (``project.bruteforce.guard``): a blocked client address gets 429
+    with ``Retry-After`` on every OCS request and on every request that carries credentials;
+    a 404 of a conversation lookup and a 401 to a request that sent credentials count as
+    failures, an unknown OCS route does not (it probes nothing);
+  - every 404 of a lookup under /ocs/ is rebuilt from the status, data and message alone, so
+    unknown, foreign and malformed tokens answer the same bytes with the same headers;
+  - an unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import parse_header_parameters
 
+from project.bruteforce import guard
 from project.ocs.fallback import ocs_error_json
 from project.ocs.renderers import is_ocs_path
 
 logger = logging.getLogger(__name__)
 
-BRUTEFORCE_COUNT_PREFIX = "ocs-bruteforce-count:"
-BRUTEFORCE_START_PREFIX = "ocs-bruteforce-start:"
+UNUSABLE_CHARSET_ENVIRON_KEY = "project.unusable_charset"
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's IP address. Behind a reverse proxy (``USE_X_FORWARDED_FOR=1``) it is the
-    right-most ``X-Forwarded-For`` entry, the one the trusted proxy itself appended."""
-    if settings.USE_X_FORWARDED_FOR:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if forwarded:
-            return forwarded[-1]
-    return request.META.get("REMOTE_ADDR", "")
+def is_text_encoding(name: str) -> bool:
+    """Whether ``name`` is a codec that decodes bytes to text (``rot13`` and ``base64`` are codecs,
+    but not text encodings: ``bytes.decode`` raises ``LookupError`` for them)."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return False
+    return getattr(info, "_is_text_encoding", True)
 
 
-class BruteForceGuard:
-    """Counts failures per client address in a fixed window that starts with the first one."""
+def _has_body(request: HttpRequest) -> bool:
+    if request.META.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        return True
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return False
 
-    def __init__(self, address: str) -> None:
-        self.count_key = BRUTEFORCE_COUNT_PREFIX + address
-        self.start_key = BRUTEFORCE_START_PREFIX + address
-        self.cache = caches["default"]
 
-    def retry_after(self) -> int | None:
-        """Seconds until this client may try again, or None when it is not blocked."""
-        values = self.cache.get_many([self.count_key, self.start_key])
-        if values.get(self.count_key, 0) < settings.BRUTEFORCE_MAX_ATTEMPTS:
-            return None
-        started = values.get(self.start_key, time.time())
-        return max(1, int(started + settings.BRUTEFORCE_WINDOW_SECONDS - time.time()) + 1)
+def _plain_response(status: int, text: str) -> HttpResponse:
+    return HttpResponse(text + "\n", status=status, content_type="text/plain; charset=utf-8")
 
-    def record_failure(self) -> None:
-        window = settings.BRUTEFORCE_WINDOW_SECONDS
-        self.cache.add(self.start_key, time.time(), window)
-        self.cache.add(self.count_key, 0, window)
-        try:
-            self.cache.incr(self.count_key)
-        except ValueError:  # the entry expired between add() and incr()
-            self.cache.set(self.count_key, 1, window)
+
+class CharsetMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        charset = request.META.get(UNUSABLE_CHARSET_ENVIRON_KEY) or (request.content_params or {}).get("charset")
+        if charset is not None and not is_text_encoding(charset):
+            if _has_body(request):
+                message = "Unsupported charset"
+                if is_ocs_path(request.path):
+                    return ocs_error_json(request, 415, message=message)
+                return _plain_response(415, message)
+            # No body to decode: read the query string as UTF-8, as without a charset.
+            request.encoding = None  # type: ignore[assignment]  # Django accepts None: the default
+        return self.get_response(request)
 
 
 class OCSMiddleware:
@@ -73,25 +79,33 @@ class OCSMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not is_ocs_path(request.path):
+        ocs = is_ocs_path(request.path)
+        sends_credentials = "HTTP_AUTHORIZATION" in request.META
+        if not ocs and not sends_credentials:
             return self.get_response(request)
-        guard = BruteForceGuard(client_address(request)) if settings.BRUTEFORCE_PROTECTION else None
-        if guard is not None:
-            retry_after = guard.retry_after()
-            if retry_after is not None:
-                refusal = ocs_error_json(request, 429, message="Too many requests")
-                refusal["Retry-After"] = str(retry_after)
-                return refusal
-        if self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        refused = guard.refusal(request)
+        if refused is not None:
+            response: HttpResponse
+            if ocs:
+                response = ocs_error_json(request, refused.status, message=refused.message)
+            else:
+                response = _plain_response(refused.status, refused.message)
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        if ocs and self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return ocs_error_json(request, 413, message="Request body too large")
         response = self.get_response(request)
-        if guard is not None and self._is_failure(request, getattr(response, "ocs_status", response.status_code)):
-            guard.record_failure()
+        status = getattr(response, "ocs_status", response.status_code)
+        if ocs and status == 404 and not getattr(response, "ocs_unknown_route", False):
+            counted = getattr(response, "bruteforce_counted", True)
+            response = ocs_error_json(
+                request, 404, data=getattr(response, "data", None), message=getattr(response, "ocs_message", "") or ""
+            )
+            if counted:
+                guard.record_failure(request)
+        elif status == 401 and sends_credentials:
+            guard.record_failure(request)
         return response
-
-    @staticmethod
-    def _is_failure(request: HttpRequest, status: int) -> bool:
-        return status == 404 or (status == 401 and "HTTP_AUTHORIZATION" in request.META)
 
     @staticmethod
     def _declared_length(request: HttpRequest) -> int:
@@ -105,3 +119,24 @@ class OCSMiddleware:
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
         return ocs_error_json(request, 500, message="Internal Server Error")
+
+
+def unusable_charset_guard(application: Callable) -> Callable:
+    """WSGI wrapper: Django decodes the query string with the request's charset while it builds
+    the request, before any middleware (``charset=rot13`` with a query string raised
+    ``LookupError`` there, and gunicorn answered its own HTML 500). A charset that is not a text
+    encoding is taken out of ``CONTENT_TYPE`` here and left for ``CharsetMiddleware`` to judge."""
+
+    def guarded(environ: dict, start_response: Callable) -> object:
+        content_type = environ.get("CONTENT_TYPE", "")
+        if "charset" in content_type.lower():
+            main, params = parse_header_parameters(content_type)
+            charset = params.get("charset")
+            if charset is not None and not is_text_encoding(charset):
+                environ[UNUSABLE_CHARSET_ENVIRON_KEY] = charset
+                environ["CONTENT_TYPE"] = "; ".join(
+                    [main, *(f"{key}={value}" for key, value in params.items() if key != "charset")]
+                )
+        return application(environ, start_response)
+
+    return guarded

@@ -27,5 +27,7 @@ class SafeJSONParser(JSONParser):
             return data
         except RecursionError:
             raise ParseError("JSON nested too deeply") from None
+        except LookupError:  # a charset that is not a text encoding (CharsetMiddleware refuses it first)
+            raise ParseError("Unsupported charset") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

@@ -22,6 +22,25 @@ NOT_FOUND_V1 = {
         "data": [],
     }
 }
+UNKNOWN_ROUTE_MESSAGE = (
+    "Invalid query, please check the syntax. API specifications are here:"
+    " http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.\n"
+)
+UNKNOWN_ROUTE_V2 = {
+    "ocs": {"meta": {"status": "failure", "statuscode": 404, "message": UNKNOWN_ROUTE_MESSAGE}, "data": []}
+}
+UNKNOWN_ROUTE_V1 = {
+    "ocs": {
+        "meta": {
+            "status": "failure",
+            "statuscode": 998,
+            "message": UNKNOWN_ROUTE_MESSAGE,
+            "totalitems": "",
+            "itemsperpage": "",
+        },
+        "data": [],
+    }
+}
 UNAUTHORISED_V2 = {
     "ocs": {"meta": {"status": "failure", "statuscode": 997, "message": "Current user is not logged in"}, "data": []}
 }
@@ -127,15 +146,13 @@ def test_unknown_token_and_a_room_of_others_answer_the_same_404(
 @pytest.mark.parametrize(
     "path",
     [
-        "/ocs/v2.php/apps/spreed/api/v9/room",
         "/ocs/v2.php/apps/spreed/api/v4/room/UPPER",
         "/ocs/v2.php/apps/spreed/api/v4/room/%ff%fe",
-        "/ocs/v2.php/",
-        "/ocs/v3.php/anything",
-        "/ocs/",
+        "/ocs/v2.php/apps/spreed/api/v4/room/ZZZ/participants",
+        "/ocs/v2.php/apps/spreed/api/v1/chat/a_b",
     ],
 )
-def test_unknown_routes_under_ocs_answer_404_in_the_envelope(anonymous_client: APIClient, path: str) -> None:
+def test_tokens_outside_the_route_pattern_answer_the_plain_404(anonymous_client: APIClient, path: str) -> None:
     response = anonymous_client.get(path)
 
     assert response.status_code == 404
@@ -143,18 +160,37 @@ def test_unknown_routes_under_ocs_answer_404_in_the_envelope(anonymous_client: A
     assert response.json() == NOT_FOUND_V2
 
 
-def test_unknown_route_under_v1_answers_in_the_v1_envelope(anonymous_client: APIClient) -> None:
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ocs/v2.php/apps/spreed/api/v9/room",
+        "/ocs/v2.php/apps/spreed/api/v1/reaction/abcd1234/12",
+        "/ocs/v2.php/apps/spreed/api/v4/room/abcd1234/nothing",
+        "/ocs/v2.php/",
+        "/ocs/v3.php/anything",
+        "/ocs/",
+    ],
+)
+def test_unknown_routes_under_ocs_answer_as_nextcloud_does(anonymous_client: APIClient, path: str) -> None:
+    response = anonymous_client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == UNKNOWN_ROUTE_V2
+
+
+def test_unknown_route_under_v1_answers_statuscode_998(anonymous_client: APIClient) -> None:
     response = anonymous_client.get("/ocs/v1.php/nothing/here")
 
     assert response.status_code == 200
-    assert response.json() == NOT_FOUND_V1
+    assert response.json() == UNKNOWN_ROUTE_V1
 
 
 def test_post_to_an_unknown_route_is_not_stopped_by_csrf_html(db: None) -> None:
     response = Client(enforce_csrf_checks=True).post("/ocs/v2.php/nothing", {"a": "b"})
 
     assert response.status_code == 404
-    assert response.json() == NOT_FOUND_V2
+    assert response.json() == UNKNOWN_ROUTE_V2
 
 
 def test_wrong_method_is_405_in_the_envelope(client_for: Any, owner: User, db: None) -> None:

@@ -39,6 +39,13 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
         ({"BRUTEFORCE_WINDOW_SECONDS": "0"}, "BRUTEFORCE_WINDOW_SECONDS"),
         ({"CREDENTIAL_CACHE_SECONDS": "1.5"}, "CREDENTIAL_CACHE_SECONDS"),
         ({"USE_X_FORWARDED_FOR": "2"}, "USE_X_FORWARDED_FOR"),
+        ({"USE_X_FORWARDED_FOR": "1"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
+        ({"TRUSTED_PROXIES": "yes"}, "TRUSTED_PROXIES"),
+        ({"BRUTEFORCE_FAIL_CLOSED": "maybe"}, "BRUTEFORCE_FAIL_CLOSED"),
+        ({"DJANGO_SECURE_HSTS_SECONDS": "a year"}, "DJANGO_SECURE_HSTS_SECONDS"),
+        ({"DJANGO_SECURE_SSL_REDIRECT": "sure"}, "DJANGO_SECURE_SSL_REDIRECT"),
+        ({"DJANGO_CSRF_TRUSTED_ORIGINS": ","}, "DJANGO_CSRF_TRUSTED_ORIGINS"),
         ({"MAX_REQUEST_BODY_BYTES": "12"}, "MAX_REQUEST_BODY_BYTES"),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
     ],
@@ -67,7 +74,8 @@ def test_postgres_urls_select_psycopg() -> None:
 
 def test_redis_url_selects_the_shared_redis_cache() -> None:
     probe = (
-        "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.CACHES['default']['BACKEND'], settings.CACHES['bruteforce']['BACKEND'])"
     )
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_"))}
     env.update({"DJANGO_SETTINGS_MODULE": "project.settings", "DJANGO_SECRET_KEY": "k" * 50})
@@ -78,7 +86,9 @@ def test_redis_url_selects_the_shared_redis_cache() -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache"
+    # The credential cache degrades to no cache when Redis is down; the guard's alias raises, so
+    # that the guard can fail open or closed as configured.
+    assert result.stdout.split() == ["project.cache.FailSoftRedisCache", "project.cache.BreakerRedisCache"]
 
 
 def test_debug_without_a_secret_key_uses_a_development_key() -> None:
