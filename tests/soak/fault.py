@@ -272,7 +272,9 @@ def restart_test() -> list[str]:
             assert set(warm) == {200}, warm
             for cycle in range(1, RESTARTS + 1):
                 postgres.stop()
-                down = [rooms() for _ in range(3)]
+                # The first cycle also calls while the database is down (those calls may fail and
+                # are not counted); the others restart it between two calls, as an operator would.
+                down = [rooms() for _ in range(3)] if cycle == 1 else []
                 postgres.start()
                 back = time.monotonic()
                 after: list[int] = []
@@ -284,7 +286,7 @@ def restart_test() -> list[str]:
                 after += [rooms() for _ in range(12)]
                 bad = [status for status in after if status >= 500 or status == 0]
                 print(
-                    f"  restart {cycle}: while down {down}; answered 200 again after {recovered:.2f} s; "
+                    f"  restart {cycle}: while down {down or 'no calls'}; answered 200 again after {recovered:.2f} s; "
                     f"{len(bad)} of {len(after)} requests after the restart failed ({after})",
                     flush=True,
                 )
