@@ -93,3 +93,25 @@ def tree_violations(parent_ids: Iterable[int] | None = None) -> list[str]:
             if len(tokens) > 1:
                 problems.append(f"{name}: student {actor[1]} is in {len(tokens)} breakout rooms {tokens}")
     return problems
+
+
+def acts_after_removal() -> list[str]:
+    """Chat and system messages by a user in a room after that user was removed from it (a
+    ``user_removed`` about them) and before they were added again (``user_added``): a request
+    whose caller's membership or role was decided before it took the tree's lock (issue 8,
+    defect 2: "user_removed" followed by "breakout_rooms_started" by the removed moderator)."""
+    ChatMessage = apps.get_model("conversations", "ChatMessage")
+    removed: dict[int, set[str]] = defaultdict(set)
+    problems: list[str] = []
+    rows = ChatMessage.objects.order_by("room_id", "pk").values_list(
+        "room_id", "room__token", "actor_id", "system_message", "parameters"
+    )
+    for room_id, token, actor_id, system_message, parameters in rows.iterator():
+        subject = (parameters or {}).get("user", {}).get("id") if isinstance(parameters, dict) else None
+        if actor_id in removed[room_id] and not (system_message == "user_added" and subject == actor_id):
+            problems.append(f"room {token}: {actor_id} wrote {system_message or 'a message'!r} after being removed")
+        if system_message == "user_removed" and subject:
+            removed[room_id].add(subject)
+        elif system_message == "user_added" and subject:
+            removed[room_id].discard(subject)
+    return problems

@@ -6,14 +6,16 @@ the tree invariants. Exits non-zero on any 5xx or invariant violation.
 ``DATABASE_URL`` (PostgreSQL) selects a dedicated database ``<name>_soak`` beside it (created
 and dropped here); without it the soak runs on a SQLite file in a temporary directory.
 
-Three mixes, one after the other, sharing the time budget:
+Four mixes, one after the other, sharing the time budget:
 
 1. class: students switch between breakout rooms (free mode) and post chat into them, while the
    owner loops remove -> configure -> start -> reorganize -> stop and a moderator renames rooms;
 2. storm: every caller does random lifecycle operations on the parent and its rooms (configure,
    remove, start, stop, reorganize, switch, assistance, promote, demote, add, remove, delete of
    a breakout room, chat, rename, broadcast);
-3. configure vs delete: fresh classes, each configured and deleted at the same moment.
+3. configure vs delete: fresh classes, each configured and deleted at the same moment;
+4. removed while waiting: a moderator starts or stops while the owner removes them; afterwards
+   nobody may have acted in a room after their removal from it (read from the chat).
 """
 
 from __future__ import annotations
@@ -214,6 +216,32 @@ class Soak:
             rounds += 1
         print(f"  configure vs delete: {rounds} rounds")
 
+    # --- mix 4 ---------------------------------------------------------------------------------
+
+    def mix_removed_while_waiting(self, seconds: float) -> None:
+        """A moderator starts or stops while the owner removes them from the parent: whatever
+        order the lock gives, the removed moderator must not act afterwards (checked in the chat)."""
+        until = time.monotonic() + seconds
+        rounds = 0
+        parent = self.parent
+        while time.monotonic() < until:
+            self.owner.call("setup", "POST", f"{V4}/room/{parent}/participants", {"newParticipant": "assistant"})
+            assistant_id = self.attendee_ids(parent).get("assistant", 0)
+            self.owner.call("setup", "POST", f"{V4}/room/{parent}/moderators", {"attendeeId": assistant_id})
+            self.owner.call("POST configure", "POST", f"{V1}/breakout-rooms/{parent}", {"mode": 1, "amount": 3})
+            barrier = threading.Barrier(2)
+            state = f"{V1}/breakout-rooms/{parent}/rooms"
+            removal = f"{V4}/room/{parent}/attendees"
+            requests = [
+                (self.assistant, "POST start", "POST", state, None)
+                if rounds % 2 == 0
+                else (self.assistant, "DELETE stop", "DELETE", state, None),
+                (self.owner, "DELETE attendees", "DELETE", removal, {"attendeeId": assistant_id}),
+            ]
+            run_threads([lambda r=r, b=barrier: (b.wait(timeout=30), r[0].call(*r[1:])) for r in requests])
+            rounds += 1
+        print(f"  removed while waiting: {rounds} rounds")
+
 
 def run_threads(jobs: list[Callable[[], None]]) -> None:
     errors: list[BaseException] = []
@@ -256,9 +284,10 @@ def main() -> int:
             soak = Soak(server.port, token, args.students, tally)
             began = time.monotonic()
             for name, share, mix in [
-                ("class: chat and switch against the owner's lifecycle loop", 0.45, soak.mix_class),
-                ("storm: random lifecycle operations", 0.35, soak.mix_storm),
-                ("configure racing a delete of the parent", 0.20, soak.mix_configure_vs_delete),
+                ("class: chat and switch against the owner's lifecycle loop", 0.40, soak.mix_class),
+                ("storm: random lifecycle operations", 0.30, soak.mix_storm),
+                ("configure racing a delete of the parent", 0.15, soak.mix_configure_vs_delete),
+                ("a moderator starts or stops while being removed", 0.15, soak.mix_removed_while_waiting),
             ]:
                 before, errors_before = tally.requests, tally.server_errors
                 print(f"mix {name} ({args.seconds * share:.0f} s)", flush=True)
@@ -266,9 +295,9 @@ def main() -> int:
                 print(f"  {tally.requests - before} requests, {tally.server_errors - errors_before} 5xx", flush=True)
             took = time.monotonic() - began
         django_setup(database_url)
-        from tests.reliability.invariants import tree_violations
+        from tests.reliability.invariants import acts_after_removal, tree_violations
 
-        violations = tree_violations()
+        violations = tree_violations() + acts_after_removal()
         causes = server_errors_in_log(server.log)
     print(f"{engine}: {tally.requests} requests in {took:.0f} s; status counts:")
     for (endpoint, status), n in sorted(tally.statuses.items()):
