@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db import transaction
+from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 
 from tests.reliability.client import OCS, V1, V4, Answer, Caller, user_create
@@ -248,7 +249,9 @@ def _build_world() -> World:
 def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
     """Built once per module inside a transaction that is rolled back at the end; every test
     runs in a savepoint of its own (the ``db`` fixture)."""
-    with django_db_blocker.unblock():
+    # The setup's one 401 (the revoked app password) must not count against the test client's
+    # address in the brute-force guard's cache, which later tests share.
+    with django_db_blocker.unblock(), override_settings(BRUTEFORCE_PROTECTION=False):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
