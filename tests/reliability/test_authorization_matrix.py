@@ -1,0 +1,374 @@
+"""The authorization matrix: every OCS operation of the OpenAPI schema, on a parent and on a
+breakout room, called by each kind of caller, against one table of expected statuses derived
+from the contract.
+
+The world (built through the API once per module, rolled back afterwards; each cell runs in a
+savepoint of its own, so destructive calls do not leak into the next cell): a parent "Class"
+owned by ``owner`` with the moderators ``moderator`` and ``helper``, configured in free mode
+(3) with two breakout rooms and started; ``student`` is in Room 1, ``other`` in Room 2;
+``outsider`` is in neither. The breakout target of the matrix is Room 1.
+
+Callers: owner, moderator, student, other (a student of another breakout room), outsider,
+anonymous, the owner with a wrong password and the owner with a revoked app password.
+
+A new operation in the schema without a row in ``EXPECTED`` fails
+``test_every_operation_of_the_schema_has_a_row``. Cells where today's code disagrees with the
+contract are ``xfail(strict=True)`` with the reason (``DISAGREEMENTS``): fixing the code turns
+them into failures until the mark is removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.db import transaction
+from django.test import override_settings
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.reliability.client import OCS, V1, V4, Answer, Caller, user_create
+
+PASSWORD = "matrix-password"
+ROLES = ["owner", "moderator", "student", "other", "outsider", "anonymous", "wrong-password", "revoked-app-password"]
+NOT_LOGGED_IN = {"anonymous": 401, "wrong-password": 401, "revoked-app-password": 401}
+
+P, B, N = "parent", "breakout", "none"  # the token in the path: the parent, Room 1, or no token
+
+# (method, path after /ocs/v2.php/, target) -> statuses of owner, moderator, student, other,
+# outsider. Anonymous, wrong password and revoked app password are 401 everywhere (decision 12)
+# except where ANONYMOUS_OK says otherwise. Sources: contract 1.0 (access checks: 404 for a
+# non-attendee, 403 for a non-moderator on "mod" endpoints, 412 lobby rule), 1.1-1.12, 5.2, 5.3
+# and the decisions; README "Behaviour and decisions" for the project's own refusals.
+EXPECTED: dict[tuple[str, str, str], tuple[int, int, int, int, int]] = {
+    # server endpoints
+    ("GET", "cloud/capabilities", N): (200, 200, 200, 200, 200),
+    ("GET", "cloud/user", N): (200, 200, 200, 200, 200),
+    ("GET", "core/getapppassword", N): (200, 200, 200, 200, 200),
+    # conversations
+    ("GET", "apps/spreed/api/v4/room", N): (200, 200, 200, 200, 200),
+    ("POST", "apps/spreed/api/v4/room", N): (201, 201, 201, 201, 201),
+    ("GET", "apps/spreed/api/v4/room/{token}", P): (200, 200, 200, 200, 404),
+    ("GET", "apps/spreed/api/v4/room/{token}", B): (200, 200, 200, 404, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}", P): (200, 200, 403, 403, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}", B): (200, 200, 403, 404, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}", B): (200, 200, 403, 404, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}/description", P): (200, 200, 403, 403, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}/description", B): (200, 200, 403, 404, 404),
+    ("GET", "apps/spreed/api/v4/room/{token}/participants", P): (200, 200, 200, 200, 404),
+    ("GET", "apps/spreed/api/v4/room/{token}/participants", B): (200, 200, 200, 404, 404),
+    # adds "other" (already in the parent: no-op; into Room 1: moved there, 1.12)
+    ("POST", "apps/spreed/api/v4/room/{token}/participants", P): (200, 200, 403, 403, 404),
+    ("POST", "apps/spreed/api/v4/room/{token}/participants", B): (200, 200, 403, 404, 404),
+    # leaving: a parent moderator cannot leave one breakout room (README: 400 moderator)
+    ("DELETE", "apps/spreed/api/v4/room/{token}/participants/self", P): (200, 200, 200, 200, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}/participants/self", B): (400, 400, 200, 404, 404),
+    # removes the student
+    ("DELETE", "apps/spreed/api/v4/room/{token}/attendees", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}/attendees", B): (200, 200, 403, 404, 404),
+    # promotes the student (inside a breakout room: only that room, 4.4)
+    ("POST", "apps/spreed/api/v4/room/{token}/moderators", P): (200, 200, 403, 403, 404),
+    ("POST", "apps/spreed/api/v4/room/{token}/moderators", B): (200, 200, 403, 404, 404),
+    # demotes the helper (a parent moderator inside one breakout room: README 400 moderator)
+    ("DELETE", "apps/spreed/api/v4/room/{token}/moderators", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}/moderators", B): (400, 400, 403, 404, 404),
+    # lobby of a breakout room: always 400 breakout-room (1.12)
+    ("PUT", "apps/spreed/api/v4/room/{token}/webinar/lobby", P): (200, 200, 403, 403, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}/webinar/lobby", B): (400, 400, 403, 404, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}/listable", P): (200, 200, 403, 403, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}/listable", B): (400, 400, 403, 404, 404),
+    # public: a parent with mode != 0 and a breakout room: 400 breakout-room (1.12)
+    ("POST", "apps/spreed/api/v4/room/{token}/public", P): (400, 400, 403, 403, 404),
+    ("POST", "apps/spreed/api/v4/room/{token}/public", B): (400, 400, 403, 404, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}/public", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v4/room/{token}/public", B): (200, 200, 403, 404, 404),
+    # a password on a non-public room: 400 type (decision 5, newest reference)
+    ("PUT", "apps/spreed/api/v4/room/{token}/password", P): (400, 400, 403, 403, 404),
+    ("PUT", "apps/spreed/api/v4/room/{token}/password", B): (400, 400, 403, 404, 404),
+    ("POST", "apps/spreed/api/v4/room/{token}/message-expiration", P): (200, 200, 403, 403, 404),
+    ("POST", "apps/spreed/api/v4/room/{token}/message-expiration", B): (400, 400, 403, 404, 404),
+    # chat (lobby rule: the rooms are started, so their lobby is off)
+    ("GET", "apps/spreed/api/v1/chat/{token}", P): (200, 200, 200, 200, 404),
+    ("GET", "apps/spreed/api/v1/chat/{token}", B): (200, 200, 200, 404, 404),
+    ("POST", "apps/spreed/api/v1/chat/{token}", P): (201, 201, 201, 201, 404),
+    ("POST", "apps/spreed/api/v1/chat/{token}", B): (201, 201, 201, 404, 404),
+    # breakout management (1.1-1.9); on a breakout room the endpoint's own checks answer
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}", P): (400, 400, 403, 403, 404),  # configured: room
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}", B): (400, 400, 403, 404, 404),  # a breakout room: room
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}", B): (200, 200, 403, 404, 404),  # no validation (1.2)
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/rooms", P): (200, 200, 403, 403, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/rooms", B): (400, 400, 403, 404, 404),  # mode
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/rooms", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/rooms", B): (400, 400, 403, 404, 404),  # mode
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/broadcast", P): (201, 201, 403, 403, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/broadcast", B): (400, 400, 403, 404, 404),  # mode
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/attendees", P): (200, 200, 403, 403, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/attendees", B): (400, 400, 403, 404, 404),  # mode
+    # assistance: any attendee of the breakout room; on a parent 400 room (1.7)
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/request-assistance", P): (400, 400, 400, 400, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/request-assistance", B): (200, 200, 200, 404, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/request-assistance", P): (400, 400, 400, 400, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/request-assistance", B): (200, 200, 200, 404, 404),
+    # switch into Room 1: moderators 400 moderator, students 200 (1.9); on a breakout room 400 mode
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/switch", P): (400, 400, 200, 200, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/switch", B): (400, 400, 400, 404, 404),
+    # listings (1.10, 1.11, 5.2): started, so students see them; a breakout room has mode 0
+    ("GET", "apps/spreed/api/v4/room/{token}/breakout-rooms", P): (200, 200, 200, 200, 404),
+    ("GET", "apps/spreed/api/v4/room/{token}/breakout-rooms", B): (400, 400, 400, 404, 404),
+    ("GET", "apps/spreed/api/v4/room/{token}/breakout-rooms/participants", P): (200, 200, 200, 200, 404),
+    ("GET", "apps/spreed/api/v4/room/{token}/breakout-rooms/participants", B): (400, 400, 400, 404, 404),
+}
+# Operations that answer anonymous callers (contract 7: capabilities are public).
+ANONYMOUS_OK = {("GET", "cloud/capabilities", N): 200}
+
+# Error keys the contract names for the 400 cells (checked too, so a 400 for the wrong reason fails).
+ERROR_KEYS: dict[tuple[str, str, str], str | None] = {
+    ("DELETE", "apps/spreed/api/v4/room/{token}/participants/self", B): "moderator",
+    ("DELETE", "apps/spreed/api/v4/room/{token}/moderators", B): "moderator",
+    ("PUT", "apps/spreed/api/v4/room/{token}/webinar/lobby", B): "breakout-room",
+    ("PUT", "apps/spreed/api/v4/room/{token}/listable", B): "breakout-room",
+    ("POST", "apps/spreed/api/v4/room/{token}/public", P): "breakout-room",
+    ("POST", "apps/spreed/api/v4/room/{token}/public", B): "breakout-room",
+    ("PUT", "apps/spreed/api/v4/room/{token}/password", P): "type",
+    ("PUT", "apps/spreed/api/v4/room/{token}/password", B): "type",
+    ("POST", "apps/spreed/api/v4/room/{token}/message-expiration", B): "breakout-room",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}", P): "room",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}", B): "room",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/rooms", B): "mode",
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/rooms", B): "mode",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/broadcast", B): "mode",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/attendees", B): "mode",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/request-assistance", P): "room",
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/request-assistance", P): "room",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/switch", P): "moderator",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/switch", B): "mode",
+    ("GET", "apps/spreed/api/v4/room/{token}/breakout-rooms", B): "mode",
+    ("GET", "apps/spreed/api/v4/room/{token}/breakout-rooms/participants", B): "mode",
+}
+
+# Cells where today's code disagrees with the contract: (operation, role) -> reason.
+DISAGREEMENTS: dict[tuple[tuple[str, str, str], str], str] = {}
+
+
+def _body(method: str, path: str, target: str, world: World) -> dict[str, Any] | None:
+    """The parameters each operation is called with: valid ones, so that an allowed caller gets
+    the operation's success (or the contract's answer for the world's state)."""
+    room = world.room1 if target == B else world.parent
+    ids = world.attendee_ids[room]
+    bodies: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", "apps/spreed/api/v4/room"): {"roomType": 2, "roomName": "Another class"},
+        ("PUT", "apps/spreed/api/v4/room/{token}"): {"roomName": "Renamed"},
+        ("PUT", "apps/spreed/api/v4/room/{token}/description"): {"description": "About this room"},
+        ("POST", "apps/spreed/api/v4/room/{token}/participants"): {"newParticipant": "other"},
+        ("DELETE", "apps/spreed/api/v4/room/{token}/attendees"): {"attendeeId": ids["student"]},
+        ("POST", "apps/spreed/api/v4/room/{token}/moderators"): {"attendeeId": ids["student"]},
+        ("DELETE", "apps/spreed/api/v4/room/{token}/moderators"): {"attendeeId": ids["helper"]},
+        ("PUT", "apps/spreed/api/v4/room/{token}/webinar/lobby"): {"state": 1},
+        ("PUT", "apps/spreed/api/v4/room/{token}/listable"): {"scope": 1},
+        ("PUT", "apps/spreed/api/v4/room/{token}/password"): {"password": "a-long-room-password"},
+        ("POST", "apps/spreed/api/v4/room/{token}/message-expiration"): {"seconds": 3600},
+        ("POST", "apps/spreed/api/v1/chat/{token}"): {"message": "hello"},
+        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}"): {"mode": 1, "amount": 2},
+        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/broadcast"): {"message": "hello everyone"},
+        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/attendees"): {"attendeeMap": "{}"},
+        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/switch"): {"target": world.room1},
+    }
+    return bodies.get((method, path))
+
+
+@dataclass
+class World:
+    parent: str
+    room1: str
+    room2: str
+    attendee_ids: dict[str, dict[str, int]]  # room token -> user id -> attendee id
+    passwords: dict[str, tuple[str, str] | None]  # role -> Basic credentials
+
+    def caller(self, role: str) -> Caller:
+        credentials = self.passwords[role]
+        return Caller(*credentials) if credentials else Caller()
+
+
+def _app_password_model() -> Any:
+    return next(model for model in apps.get_models() if model.__name__ == "AppPassword")
+
+
+def _build_world() -> World:
+    names = ["owner", "moderator", "helper", "student", "other", "outsider"]
+    for name in names:
+        user_create(name, PASSWORD)
+    callers = {name: Caller(name, PASSWORD) for name in names}
+    owner = callers["owner"]
+
+    def ok(answer: Answer, status: int = 200) -> Answer:
+        assert answer.status == status, answer.body
+        return answer
+
+    parent = ok(owner.post(f"{V4}/room", {"roomType": 2, "roomName": "Class"}), 201).data["token"]
+    for name in ["moderator", "helper", "student", "other"]:
+        ok(owner.post(f"{V4}/room/{parent}/participants", {"newParticipant": name}))
+
+    def attendee_ids(token: str) -> dict[str, int]:
+        participants = ok(owner.get(f"{V4}/room/{token}/participants")).data
+        return {p["actorId"]: p["attendeeId"] for p in participants if p["actorType"] == "users"}
+
+    ids = attendee_ids(parent)
+    for name in ["moderator", "helper"]:
+        ok(owner.post(f"{V4}/room/{parent}/moderators", {"attendeeId": ids[name]}))
+    rooms = ok(owner.post(f"{V1}/breakout-rooms/{parent}", {"mode": 3, "amount": 2})).data
+    room1, room2 = rooms[0]["token"], rooms[1]["token"]
+    attendee_map = f'{{"{ids["student"]}": 0, "{ids["other"]}": 1}}'
+    ok(owner.post(f"{V1}/breakout-rooms/{parent}/attendees", {"attendeeMap": attendee_map}))
+    ok(owner.post(f"{V1}/breakout-rooms/{parent}/rooms"))
+
+    revoked = ok(owner.get(f"{OCS}/core/getapppassword")).data["apppassword"]
+    # Revoking is an operator's action (admin): the row goes away.
+    AppPassword = _app_password_model()
+    deleted, _ = AppPassword.objects.filter(user__username="owner").delete()
+    assert deleted == 1
+    assert Caller("owner", revoked).get(f"{V4}/room").status == 401
+
+    passwords: dict[str, tuple[str, str] | None] = {name: (name, PASSWORD) for name in names}
+    passwords["anonymous"] = None
+    passwords["wrong-password"] = ("owner", "not-the-password")
+    passwords["revoked-app-password"] = ("owner", revoked)
+    return World(
+        parent=parent,
+        room1=room1,
+        room2=room2,
+        attendee_ids={parent: ids, room1: attendee_ids(room1), room2: attendee_ids(room2)},
+        passwords=passwords,
+    )
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any) -> Iterator[World]:
+    """Built once per module inside a transaction that is rolled back at the end; every test
+    runs in a savepoint of its own (the ``db`` fixture)."""
+    # The setup's one 401 (the revoked app password) must not count against the test client's
+    # address in the brute-force guard's cache, which later tests share.
+    with django_db_blocker.unblock(), override_settings(BRUTEFORCE_PROTECTION=False):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _call(world: World, role: str, method: str, path: str, target: str) -> Answer:
+    token = {P: world.parent, B: world.room1, N: ""}[target]
+    url = f"{OCS}/{path.replace('{token}', token)}"
+    return world.caller(role).request(method, url, _body(method, path, target, world))
+
+
+def _expected(operation: tuple[str, str, str], role: str) -> int:
+    if role in NOT_LOGGED_IN:
+        return ANONYMOUS_OK.get(operation, 401) if role == "anonymous" else NOT_LOGGED_IN[role]
+    return EXPECTED[operation][ROLES.index(role)]
+
+
+def _cells() -> Iterator[Any]:
+    for operation in EXPECTED:
+        for role in ROLES:
+            method, path, target = operation
+            marks = []
+            reason = DISAGREEMENTS.get((operation, role))
+            if reason:
+                marks.append(pytest.mark.xfail(strict=True, reason=reason))
+            yield pytest.param(operation, role, id=f"{method} {path} [{target}] as {role}", marks=marks)
+
+
+@pytest.mark.parametrize(("operation", "role"), list(_cells()))
+def test_each_caller_gets_the_status_the_contract_gives(
+    world: World, db: None, operation: tuple[str, str, str], role: str
+) -> None:
+    answer = _call(world, role, *operation)
+    expected = _expected(operation, role)
+
+    assert answer.status == expected, answer.body[:300]
+    if expected == 400 and operation in ERROR_KEYS:
+        assert answer.error_key == ERROR_KEYS[operation], answer.body[:300]
+
+
+def _schema_operations() -> set[tuple[str, str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    prefix = f"{OCS}/"
+    return {
+        (method.upper(), path.removeprefix(prefix))
+        for path, methods in schema["paths"].items()
+        if path.startswith(prefix)
+        for method in methods
+    }
+
+
+def test_every_operation_of_the_schema_has_a_row() -> None:
+    covered = {(method, path) for method, path, _ in EXPECTED}
+    token_operations = {(method, path) for method, path, target in EXPECTED if target != N}
+    missing = _schema_operations() - covered
+    assert not missing, f"operations without a row in the authorization matrix: {sorted(missing)}"
+    for method, path in token_operations:
+        assert (method, path, P) in EXPECTED and (method, path, B) in EXPECTED, (method, path)
+    assert covered <= _schema_operations(), "rows for operations that no longer exist"
+
+
+# --- 404s must not tell one kind of unknown token from another (decision 13) -------------------
+
+PROBES = {
+    "unknown well-formed token": "zzzzzzzzzz",
+    "token too short for the route": "zzz",
+    "token with capitals": "ZZZZZZZZ",
+    "token too long for the route": "z" * 31,
+}
+
+
+def test_every_token_based_404_has_the_same_body(world: World, db: None) -> None:
+    bodies: dict[bytes, list[str]] = {}
+    for (method, path, target), statuses in EXPECTED.items():
+        if target == N:
+            continue
+        for role, status in zip(ROLES, statuses, strict=False):
+            if status == 404:
+                answer = _call(world, role, method, path, target)
+                bodies.setdefault(answer.body, []).append(f"{method} {path} [{target}] as {role}")
+        for probe, token in PROBES.items():
+            if probe == "unknown well-formed token":
+                answer = world.caller("owner").request(
+                    method, f"{OCS}/{path.replace('{token}', token)}", _body(method, path, target, world)
+                )
+                assert answer.status == 404, (method, path, answer.body)
+                bodies.setdefault(answer.body, []).append(f"{method} {path} with an {probe}")
+
+    assert len(bodies) == 1, {body: where[:3] for body, where in bodies.items()}
+
+
+@pytest.mark.parametrize("probe", [p for p in PROBES if p != "unknown well-formed token"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_a_token_outside_the_route_pattern_answers_exactly_like_an_unknown_one(
+    world: World, db: None, probe: str, method: str
+) -> None:
+    owner = world.caller("owner")
+    unknown = owner.request(method, f"{V4}/room/zzzzzzzzzz")
+    malformed = owner.request(method, f"{V4}/room/{PROBES[probe]}")
+
+    assert (malformed.status, malformed.body) == (unknown.status, unknown.body)
+    assert sorted(malformed.headers) == sorted(unknown.headers)
+
+
+@pytest.mark.parametrize("probe", [p for p in PROBES if p != "unknown well-formed token"])
+def test_a_token_outside_the_route_pattern_reaches_no_route_whatever_the_method(
+    world: World, db: None, probe: str
+) -> None:
+    # POST /v4/room/{token} has no route: a well-formed token gets 405 from the room route, a
+    # malformed one matches no route at all and gets the canonical 404 (as in Nextcloud, whose
+    # router refuses it before any method check).
+    owner = world.caller("owner")
+    unknown = owner.request("GET", f"{V4}/room/zzzzzzzzzz")
+    malformed = owner.request("POST", f"{V4}/room/{PROBES[probe]}")
+
+    assert (malformed.status, malformed.body) == (404, unknown.body)
