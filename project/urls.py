@@ -34,7 +34,11 @@ urlpatterns = [
     re_path(r"^ocs/.*$", ocs_not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="schema-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="docs/redoc.html"),
+        name="schema-redoc",
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
