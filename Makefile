@@ -6,11 +6,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 STUDENTS ?= 30
+# Where the local secrets live (every file in it is readable by its owner only).
+VAR ?= var
 
 # The local quick start keeps its secret key and demo password in var/ (git-ignored), so app
 # passwords and the printed credentials survive a restart. Production sets DJANGO_SECRET_KEY.
-SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}"
-DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat var/demo_password)}"
+SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR)/secret_key)}"
+DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat $(VAR)/demo_password)}"
 
 .PHONY: serve test setup lint bench clean-venv
 
@@ -26,24 +28,24 @@ $(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.requirements
 
-var/secret_key: | $(BIN)/python
-	mkdir -p var
-	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+$(VAR)/secret_key: | $(BIN)/python
+	umask 077 && mkdir -p $(VAR) && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-var/demo_password: | $(BIN)/python
-	mkdir -p var
-	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
+$(VAR)/demo_password: | $(BIN)/python
+	umask 077 && mkdir -p $(VAR) && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
 
-setup: $(VENV)/.requirements var/secret_key var/demo_password
+setup: $(VENV)/.requirements $(VAR)/secret_key $(VAR)/demo_password
 	$(SECRET_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(SECRET_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 serve: setup
-	@$(SECRET_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo --students $(STUDENTS) > var/seed.txt
-	@cat var/seed.txt
+	@$(SECRET_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo --students $(STUDENTS) --output $(VAR)/seed.txt
+	@cat $(VAR)/seed.txt
 	@echo
-	@echo "Serving on http://$(HOST):$(PORT)/  (OpenAPI: http://$(HOST):$(PORT)/api/docs/)"
-	@echo "Try: curl -u teacher:$$(cat var/demo_password) -H 'OCS-APIRequest: true' -H 'Accept: application/json' \\"
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	@$(DEMO_ENV); echo "  Admin:    http://$(HOST):$(PORT)/admin/  (operator login: admin / $$DEMO_PASSWORD, if seed_demo created it)"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/  (ReDoc: /api/redoc/, health: /healthz, readiness: /readyz)"
+	@$(DEMO_ENV); echo "Try: curl -u teacher:$$DEMO_PASSWORD -H 'OCS-APIRequest: true' -H 'Accept: application/json' \\"
 	@echo "       http://$(HOST):$(PORT)/ocs/v2.php/apps/spreed/api/v4/room"
 	@echo
 	$(SECRET_ENV) exec $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
