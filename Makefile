@@ -14,19 +14,32 @@ VAR ?= var
 SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR)/secret_key)}"
 DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat $(VAR)/demo_password)}"
 
-.PHONY: serve test setup lint bench clean-venv
+.PHONY: serve test setup lint bench clean-venv lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.requirements: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# requirements*.txt name what the code needs (ranges); requirements.lock the exact versions CI
+# tested, used as constraints so every checkout installs those.
+$(VENV)/.requirements: requirements.txt requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
 	touch $@
 
-$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c requirements.lock
 	touch $@ $(VENV)/.requirements
+
+# Refresh the lock after changing a requirement (or to take newer releases): the newest versions
+# the ranges allow, resolved in a fresh virtualenv, then run `.ci/run` and commit the lock.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -r requirements-dev.txt
+	{ echo "# Exact versions CI tested; refresh with 'make lock' (never edit by hand)."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
+	rm -rf .lock-venv
 
 $(VAR)/secret_key: | $(BIN)/python
 	umask 077 && mkdir -p $(VAR) && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
