@@ -14,7 +14,7 @@ VAR ?= var
 SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR)/secret_key)}"
 DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat $(VAR)/demo_password)}"
 
-.PHONY: serve test setup lint bench clean-venv lock
+.PHONY: serve test setup lint bench clean-venv lock manage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ serve: setup
 	@echo "       http://$(HOST):$(PORT)/ocs/v2.php/apps/spreed/api/v4/room"
 	@echo
 	$(SECRET_ENV) exec $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+# Any management command with the local secret key, e.g. make manage ARGS="appconfig breakout_rooms no".
+manage: $(VENV)/.requirements $(VAR)/secret_key
+	@$(SECRET_ENV) $(BIN)/python manage.py $(ARGS)
 
 # check and makemigrations only need some secret key; the tests set their own settings.
 CHECK_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-only-for-make-test}"
