@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from breakout import metrics
 from breakout.services import lifecycle
-from conversations.models import Attendee, Conversation, User
+from conversations.models import Attendee, Conversation
 from tests.breakout.conftest import add_students
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
 
@@ -36,7 +36,7 @@ def class_with_rooms(*, rooms: int, students: int, start: bool, assistance: int 
     lifecycle.breakout_configure(actor=teacher, parent=parent, mode=1, amount=rooms, attendee_map_raw="[]")
     if start:
         lifecycle.breakout_start(actor=teacher, parent=parent)
-        asker: User = pupils[0]
+        asker = pupils[0]
         for room in Conversation.objects.filter(parent=parent).order_by("id")[:assistance]:
             lifecycle.assistance_request(actor=asker, room=room)
     return parent

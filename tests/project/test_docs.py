@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles import finders
 from django.test import Client
-
-from conversations.models import User
 
 SIDECAR = "/static/drf_spectacular_sidecar/"
 
@@ -19,7 +18,7 @@ SIDECAR = "/static/drf_spectacular_sidecar/"
 def visitor(request: pytest.FixtureRequest, db: None) -> Client:
     client = Client()
     if request.param == "operator":
-        client.force_login(User.objects.create_superuser("root", password="A-long-operator-passphrase"))
+        client.force_login(get_user_model().objects.create_superuser("root", password="A-long-operator-passphrase"))
     return client
 
 

@@ -4,10 +4,11 @@ forms and adduser use) refuses weak passwords and accepts a decent one."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import get_default_password_validators, validate_password
 from django.core.exceptions import ValidationError
 
-from conversations.models import User
+User = get_user_model()
 
 
 def test_the_usual_four_validators_are_configured() -> None:
