@@ -6,47 +6,66 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 STUDENTS ?= 30
+# Where the local secrets live (every file in it is readable by its owner only).
+VAR ?= var
 
 # The local quick start keeps its secret key and demo password in var/ (git-ignored), so app
 # passwords and the printed credentials survive a restart. Production sets DJANGO_SECRET_KEY.
-SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat var/secret_key)}"
-DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat var/demo_password)}"
+SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR)/secret_key)}"
+DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat $(VAR)/demo_password)}"
 
-.PHONY: serve test setup lint bench clean-venv
+.PHONY: serve test setup lint bench clean-venv lock manage
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.requirements: requirements.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+# requirements*.txt name what the code needs (ranges); requirements.lock the exact versions CI
+# tested, used as constraints so every checkout installs those.
+$(VENV)/.requirements: requirements.txt requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
 	touch $@
 
-$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.requirements-dev: requirements.txt requirements-dev.txt requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c requirements.lock
 	touch $@ $(VENV)/.requirements
 
-var/secret_key: | $(BIN)/python
-	mkdir -p var
-	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+# Refresh the lock after changing a requirement (or to take newer releases): the newest versions
+# the ranges allow, resolved in a fresh virtualenv, then run `.ci/run` and commit the lock.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -r requirements-dev.txt
+	{ echo "# Exact versions CI tested; refresh with 'make lock' (never edit by hand)."; \
+	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
+	rm -rf .lock-venv
 
-var/demo_password: | $(BIN)/python
-	mkdir -p var
-	umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
+$(VAR)/secret_key: | $(BIN)/python
+	umask 077 && mkdir -p $(VAR) && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-setup: $(VENV)/.requirements var/secret_key var/demo_password
+$(VAR)/demo_password: | $(BIN)/python
+	umask 077 && mkdir -p $(VAR) && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))' > $@
+
+setup: $(VENV)/.requirements $(VAR)/secret_key $(VAR)/demo_password
 	$(SECRET_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(SECRET_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
 serve: setup
-	@$(SECRET_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo --students $(STUDENTS) > var/seed.txt
-	@cat var/seed.txt
+	@$(SECRET_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo --students $(STUDENTS) --output $(VAR)/seed.txt
+	@cat $(VAR)/seed.txt
 	@echo
-	@echo "Serving on http://$(HOST):$(PORT)/  (OpenAPI: http://$(HOST):$(PORT)/api/docs/)"
-	@echo "Try: curl -u teacher:$$(cat var/demo_password) -H 'OCS-APIRequest: true' -H 'Accept: application/json' \\"
+	@echo "Serving on http://$(HOST):$(PORT)/"
+	@$(DEMO_ENV); echo "  Admin:    http://$(HOST):$(PORT)/admin/  (operator login: admin / $$DEMO_PASSWORD, if seed_demo created it)"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/  (ReDoc: /api/redoc/, health: /healthz, readiness: /readyz)"
+	@$(DEMO_ENV); echo "Try: curl -u teacher:$$DEMO_PASSWORD -H 'OCS-APIRequest: true' -H 'Accept: application/json' \\"
 	@echo "       http://$(HOST):$(PORT)/ocs/v2.php/apps/spreed/api/v4/room"
 	@echo
 	$(SECRET_ENV) exec $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+
+# Any management command with the local secret key, e.g. make manage ARGS="appconfig breakout_rooms no".
+manage: $(VENV)/.requirements $(VAR)/secret_key
+	@$(SECRET_ENV) $(BIN)/python manage.py $(ARGS)
 
 # check and makemigrations only need some secret key; the tests set their own settings.
 CHECK_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-only-for-make-test}"

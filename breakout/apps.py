@@ -10,3 +10,8 @@ class BreakoutConfig(AppConfig):
         from conversations.hooks import tree_rules_register
 
         tree_rules_register(BreakoutTreeRules())
+
+        from breakout.metrics import BreakoutCollector
+        from project.metrics import register_scrape_collector
+
+        register_scrape_collector(BreakoutCollector())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from project.env import env_bool, env_int, env_list, env_str
+from project.logs import LOG_FORMATS, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -132,7 +134,14 @@ CACHES: dict[str, dict[str, Any]] = (
     else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 )
 
-AUTH_PASSWORD_VALIDATORS: list[dict] = []
+# Django's usual four: passwords set through validate_password (the admin's forms, adduser)
+# must not be too similar to the user's name, too short, too common or all digits.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
 PASSWORD_HASHERS = (
     ["django.contrib.auth.hashers.MD5PasswordHasher"]
     if TESTING
@@ -206,11 +215,36 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Every OCS route also answers under /ocs/v1.php/ (OCS v1 status semantics); documented once.
     "PREPROCESSING_HOOKS": ["project.ocs.schema.drop_ocs_v1_aliases"],
+    # The schema and its viewers are public documentation, not OCS endpoints: they authenticate
+    # nobody, so an operator's admin session (which carries no OCS-APIRequest header) sees them
+    # too. Swagger UI and ReDoc come from drf-spectacular-sidecar's static files (no CDN).
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "WARNING")},
-}
+# Operations: request ids and structured logs, health and readiness, Prometheus metrics
+# (README "Operating the service").
+INSTALLED_APPS += ["drf_spectacular_sidecar", "django_prometheus"]
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "project.logs.RequestIdMiddleware",
+    *MIDDLEWARE,
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+LOG_FORMAT = env_str("LOG_FORMAT", "console").strip().lower()
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {LOG_FORMAT!r}")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("DJANGO_LOG_LEVEL", "WARNING"))
+
+# Checks of /readyz, in order; each returns None or the reason it fails (project/health.py).
+READINESS_CHECKS = ["project.health.database_reachable", "project.health.migrations_applied"]
+
+# /metrics answers 404 unless a bearer token or allowed client networks are configured.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+try:
+    METRICS_ALLOWED_IPS = [ipaddress.ip_network(item, strict=False) for item in env_list("METRICS_ALLOWED_IPS", [])]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS must be IP addresses or networks: {exc}") from None

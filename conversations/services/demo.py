@@ -20,6 +20,7 @@ from conversations.services.primitives import (
 from project.errors import BadRequest
 
 DEMO_TEACHER = "teacher"
+DEMO_OPERATOR = "admin"
 DEMO_STUDENT_PREFIX = "student"
 
 
@@ -29,17 +30,21 @@ class DemoSeed:
     password: str
     users_created: int
     attendees_added: int
+    # Users that existed before this run and kept their password (no ``reset_passwords``).
+    users_kept: int = 0
 
 
 @transaction.atomic
-def demo_seed(*, students: int, conversation_name: str, password: str) -> DemoSeed:
-    """Create (or complete) the demo data: ``teacher``, ``student1``..``studentN`` and the group
-    conversation ``conversation_name`` owned by the teacher with the students as attendees.
+def demo_seed(*, students: int, conversation_name: str, password: str, reset_passwords: bool = False) -> DemoSeed:
+    """Create (or complete) the demo data: ``teacher``, ``student1``..``studentN``, the group
+    conversation ``conversation_name`` owned by the teacher with the students as attendees, and
+    the operator ``admin`` (a superuser, in no conversation).
 
-    Idempotent: a second run creates nothing new and reuses the conversation. Every demo user's
-    password is set to ``password`` (one hash for all of them, so 3,000 students cost one slow
-    hash), which keeps the printed credentials true on every run. Writes are bulk: a fixed number
-    of queries whatever the number of students.
+    Idempotent: a second run creates nothing new and reuses the conversation. Users created now
+    get ``password`` (one hash for all of them, so 3,000 students cost one slow hash); users that
+    already exist keep theirs (someone may have changed it on purpose) unless
+    ``reset_passwords``. Writes are bulk: a fixed number of queries whatever the number of
+    students.
     """
     if students < 0:
         raise BadRequest("students", message="The number of students must not be negative")
@@ -49,17 +54,24 @@ def demo_seed(*, students: int, conversation_name: str, password: str) -> DemoSe
     if not name or len(name) > 255:
         raise BadRequest("name", message="The conversation name must be 1 to 255 characters")
 
-    wanted = {DEMO_TEACHER: "Teacher"}
+    wanted = {DEMO_TEACHER: "Teacher", DEMO_OPERATOR: "Operator"}
     wanted.update({f"{DEMO_STUDENT_PREFIX}{n}": f"Student {n}" for n in range(1, students + 1)})
     password_hash = make_password(password)
     existing = set(User.objects.filter(username__in=list(wanted)).values_list("username", flat=True))
     new_users = [
-        User(username=username, display_name=display_name, password=password_hash)
+        User(
+            username=username,
+            display_name=display_name,
+            password=password_hash,
+            is_staff=username == DEMO_OPERATOR,
+            is_superuser=username == DEMO_OPERATOR,
+        )
         for username, display_name in wanted.items()
         if username not in existing
     ]
     User.objects.bulk_create(new_users)
-    User.objects.filter(username__in=list(wanted)).update(password=password_hash)
+    if reset_passwords and existing:
+        User.objects.filter(username__in=list(existing)).update(password=password_hash)
     users = {user.username: user for user in User.objects.filter(username__in=list(wanted))}
     teacher = users[DEMO_TEACHER]
 
@@ -89,7 +101,13 @@ def demo_seed(*, students: int, conversation_name: str, password: str) -> DemoSe
     placements += [
         Placement.of_user(user, room, Attendee.ParticipantType.USER)
         for username, user in sorted(users.items(), key=lambda item: item[1].pk)
-        if username != DEMO_TEACHER and user.pk not in present
+        if username not in (DEMO_TEACHER, DEMO_OPERATOR) and user.pk not in present
     ]
     attendees_add_bulk(actor=teacher, placements=placements)
-    return DemoSeed(conversation=room, password=password, users_created=len(new_users), attendees_added=len(placements))
+    return DemoSeed(
+        conversation=room,
+        password=password,
+        users_created=len(new_users),
+        attendees_added=len(placements),
+        users_kept=0 if reset_passwords else len(existing),
+    )

@@ -81,15 +81,18 @@ def test_seed_demo_costs_a_fixed_number_of_queries(
 ) -> None:
     monkeypatch.setenv("DEMO_PASSWORD", "demo-pw")
 
-    # savepoint; existing usernames; INSERT users; UPDATE passwords; SELECT users; find the class;
+    # savepoint; existing usernames; INSERT users; SELECT users; find the class;
     # savepoint, INSERT room, release; INSERT conversation_created; touch room; INSERT attendees;
     # INSERT user_added messages; touch room; release
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         run("seed_demo", "--students", str(students))
-    # savepoint; existing usernames; UPDATE passwords; SELECT users; find the class; lock it;
-    # present attendees; release (nothing to insert)
+    # savepoint; existing usernames; SELECT users; find the class; lock it; present attendees;
+    # release (nothing to insert, existing passwords are kept)
+    with django_assert_num_queries(7):
+        run("seed_demo", "--students", str(students))
+    # the same plus one UPDATE of the existing users' passwords
     with django_assert_num_queries(8):
-        run("seed_demo", "--students", str(students))
+        run("seed_demo", "--students", str(students), "--reset-passwords")
 
 
 def test_seed_demo_refuses_a_negative_number_of_students(db: None) -> None:

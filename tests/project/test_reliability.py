@@ -245,13 +245,17 @@ def test_every_token_404_is_byte_identical_with_identical_headers(alice: User, f
 
     answers = [client.get(path, **basic("alice", "alice-password")) for path in paths]
 
+    def headers(answer: Any) -> dict[str, str]:
+        # Every response carries its own request id (operations): the one header that may differ.
+        return {name: value for name, value in answer.items() if name != "X-Request-Id"}
+
     first = answers[0]
     assert first.status_code == (404 if prefix.endswith("v2.php") else 200)
     for answer in answers:
-        assert (answer.status_code, answer.content, dict(answer.items())) == (
+        assert (answer.status_code, answer.content, headers(answer)) == (
             first.status_code,
             first.content,
-            dict(first.items()),
+            headers(first),
         )
     assert "Allow" not in first
 
