@@ -53,7 +53,7 @@ MIDDLEWARE = [
 
 if not TESTING:
     # Serves the admin's static files under gunicorn (after collectstatic), no web server needed.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(1, "project.static.StaticFilesMiddleware")  # WhiteNoise, async-capable
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"

@@ -17,6 +17,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 
 from django.conf import settings
 from django.core.cache import caches
@@ -69,25 +72,54 @@ class BruteForceGuard:
 
 
 class OCSMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    # Both modes: under ASGI an async view (long polling, the event stream) must not be run
+    # through a sync middleware, which would hold a thread for the whole wait.
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         if not is_ocs_path(request.path):
             return self.get_response(request)
+        guard, refusal = self._before(request)
+        if refusal is not None:
+            return refusal
+        response = self.get_response(request)
+        self._after(request, response, guard)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        if not is_ocs_path(request.path):
+            return await self.get_response(request)
+        guard, refusal = await sync_to_async(self._before)(request)  # the cache may be Redis
+        if refusal is not None:
+            return refusal
+        response = await self.get_response(request)
+        await sync_to_async(self._after)(request, response, guard)
+        return response
+
+    def _before(self, request: HttpRequest) -> tuple[BruteForceGuard | None, HttpResponse | None]:
         guard = BruteForceGuard(client_address(request)) if settings.BRUTEFORCE_PROTECTION else None
         if guard is not None:
             retry_after = guard.retry_after()
             if retry_after is not None:
                 response = ocs_error_json(request, 429, message="Too many requests")
                 response["Retry-After"] = str(retry_after)
-                return response
+                return guard, response
         if self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            return ocs_error_json(request, 413, message="Request body too large")
-        response = self.get_response(request)
+            return guard, ocs_error_json(request, 413, message="Request body too large")
+        return guard, None
+
+    def _after(self, request: HttpRequest, response: HttpResponse, guard: BruteForceGuard | None) -> None:
         if guard is not None and self._is_failure(request, getattr(response, "ocs_status", response.status_code)):
             guard.record_failure()
-        return response
 
     @staticmethod
     def _is_failure(request: HttpRequest, status: int) -> bool:
