@@ -34,7 +34,7 @@ class Signal:
     token: str
     parent_token: str | None = None
 
-    def keys(self) -> list[str]:
+    def wake_keys(self) -> list[str]:
         """The keys a waiter may wait for: every event, any event of a conversation (or of its
         tree, by the parent's token), and one type in one conversation (``chat.message:<token>``)."""
         keys = [WAKE_ALL, f"token:{self.token}", f"{self.type}:{self.token}"]

@@ -1,6 +1,6 @@
 """The async tier's side of the fan-out: one listener per process (per event loop), many waiters.
 
-A waiter subscribes to keys (see ``fanout.Signal.keys``) *before* it checks the database, then
+A waiter subscribes to keys (see ``fanout.Signal.wake_keys``) *before* it checks the database, then
 awaits its subscription: a signal that arrives between the check and the wait is not lost, it
 sets the subscription's flag. Waiters hold no thread and no database connection while they wait.
 
@@ -115,7 +115,7 @@ class Hub:
         else:
             woken = set()
             for signal in signals:
-                for key in signal.keys():
+                for key in signal.wake_keys():
                     woken.update(self.waiters.get(key, ()))
         for subscription in woken:
             subscription.wake()

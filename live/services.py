@@ -92,7 +92,6 @@ def events_record(
     return events_record_bulk(events=[new])[0]
 
 
-
 def events_prune(*, older_than_hours: int) -> int:
     """Delete the events older than the retention window, in one DELETE; returns how many."""
     cutoff = timezone.now() - timedelta(hours=older_than_hours)

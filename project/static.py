@@ -31,10 +31,8 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
         return super().__call__(request)
 
     async def __acall__(self, request: HttpRequest) -> Any:
-        if self.autorefresh:  # DEBUG only: looks at the disk on each request
-            static_file = self.find_file(request.path_info)
-        else:
-            static_file = self.files.get(request.path_info)
+        # With autorefresh (DEBUG only) the lookup reads the disk on each request.
+        static_file = self.find_file(request.path_info) if self.autorefresh else self.files.get(request.path_info)
         if static_file is not None:
             return self.serve(static_file, request)
         return await self.get_response(request)

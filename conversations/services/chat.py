@@ -68,7 +68,13 @@ def chat_message_post(
     )
     Conversation.objects.filter(pk=room.pk).update(last_activity=now)
     Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
-    events_record(type="chat.message", token=room.token, parent_token=room.parent.token if room.parent_id else None, actor_id=attendee.actor_id, payload={"messageId": created.pk})  # fmt: skip
+    events_record(
+        type="chat.message",
+        token=room.token,
+        parent_token=room.parent.token if room.parent_id else None,
+        actor_id=attendee.actor_id,
+        payload={"messageId": created.pk},
+    )
     return created
 
 

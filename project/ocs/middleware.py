@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
-
 from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
@@ -71,6 +70,11 @@ class BruteForceGuard:
             self.cache.set(self.count_key, 1, window)
 
 
+def _guarded(path: str) -> bool:
+    """The OCS API and our own API (the event stream), both authenticated with passwords."""
+    return is_ocs_path(path) or path.startswith("/api/v1/")
+
+
 class OCSMiddleware:
     # Both modes: under ASGI an async view (long polling, the event stream) must not be run
     # through a sync middleware, which would hold a thread for the whole wait.
@@ -86,7 +90,7 @@ class OCSMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
-        if not is_ocs_path(request.path):
+        if not _guarded(request.path):
             return self.get_response(request)
         guard, refusal = self._before(request)
         if refusal is not None:
@@ -96,7 +100,7 @@ class OCSMiddleware:
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        if not is_ocs_path(request.path):
+        if not _guarded(request.path):
             return await self.get_response(request)
         guard, refusal = await sync_to_async(self._before)(request)  # the cache may be Redis
         if refusal is not None:
