@@ -42,3 +42,14 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.id} {self.type} {self.token}"
+
+
+class Retention(models.Model):
+    """One row: the highest event id the retention job has deleted. A client resuming from an
+    id below it may have missed events and is told to reload (``event: reset``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    pruned_through = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"events pruned through #{self.pruned_through}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from live.models import Event
+from live.models import Event, Retention
 
 EVENT_BATCH = 500
 
@@ -16,15 +16,10 @@ def event_newest_id() -> int:
     return Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def event_oldest_id() -> int | None:
-    return Event.objects.order_by("id").values_list("id", flat=True).first()
-
-
 def events_resume_lost(*, after_id: int) -> bool:
-    """True when events after ``after_id`` may have been deleted by the retention job: the
-    oldest kept event lies beyond the next id (a client that far behind must reload)."""
-    oldest = event_oldest_id()
-    return oldest is not None and oldest > after_id + 1 and after_id < event_newest_id()
+    """True when events after ``after_id`` may have been deleted by the retention job (a client
+    that far behind must reload)."""
+    return Retention.objects.filter(pruned_through__gt=after_id).exists()
 
 
 def events_after(*, after_id: int, visible: Q, limit: int = EVENT_BATCH) -> list[Event]:

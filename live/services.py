@@ -14,10 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F, Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from live import fanout
-from live.models import Event
+from live.models import Event, Retention
 
 # Taken by every event-writing transaction on PostgreSQL just before its INSERT and held to its
 # commit. Without it two transactions could commit their ids out of order (id 7 visible before
@@ -92,8 +94,15 @@ def events_record(
     return events_record_bulk(events=[new])[0]
 
 
+@transaction.atomic
 def events_prune(*, older_than_hours: int) -> int:
-    """Delete the events older than the retention window, in one DELETE; returns how many."""
+    """Delete the events older than the retention window and remember the highest id deleted
+    (resumes from below it get ``event: reset``); returns how many were deleted."""
     cutoff = timezone.now() - timedelta(hours=older_than_hours)
-    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    through = Event.objects.filter(created_at__lt=cutoff).aggregate(through=Max("id"))["through"]
+    if through is None:
+        return 0
+    deleted, _ = Event.objects.filter(id__lte=through).delete()
+    Retention.objects.get_or_create(id=1)
+    Retention.objects.filter(id=1).update(pruned_through=Greatest(F("pruned_through"), through))
     return deleted

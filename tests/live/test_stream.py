@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from conversations.models import Attendee, Conversation, User
 from conversations.services.accounts import app_password_create
 from live.models import Event
-from live.services import NewEvent, events_record, events_record_bulk
+from live.services import NewEvent, events_prune, events_record, events_record_bulk
 from tests.conftest import V1
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
 from tests.live.streams import EVENTS_URL, Frame, read_stream
@@ -100,12 +102,14 @@ def test_a_resume_older_than_the_retention_window_gets_a_reset(
 ) -> None:
     ids = [post(client_for, student, room, f"m{i}") for i in range(3)]
     events = list(Event.objects.order_by("id"))
-    Event.objects.filter(pk__in=[events[0].pk, events[1].pk]).delete()  # as the retention job does
+    Event.objects.filter(pk__in=[events[0].pk, events[1].pk]).update(created_at=timezone.now() - timedelta(hours=25))
+    events_prune(older_than_hours=24)
 
-    read = read_stream(student, params={"lastEventId": events[0].pk - 1}, until=count(1))
+    behind = read_stream(student, params={"lastEventId": events[0].pk}, until=count(1))
+    in_window = read_stream(student, params={"lastEventId": events[1].pk}, until=count(1))
 
-    assert [(f.event, f.id) for f in read.events] == [("reset", events[2].pk)]
-    assert ids
+    assert [(f.event, f.id) for f in behind.events] == [("reset", events[2].pk)]
+    assert [f.data["messageId"] for f in in_window.events] == ids[2:]
 
 
 def tree(owner: User, student: User, moderator: User) -> tuple[Conversation, Conversation, Conversation]:
