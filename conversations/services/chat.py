@@ -71,7 +71,7 @@ def chat_message_post(
     events_record(
         type="chat.message",
         token=room.token,
-        parent_token=room.parent.token if room.parent_id else None,
+        parent_token=room.parent.token if room.parent is not None else None,
         actor_id=attendee.actor_id,
         payload={"messageId": created.pk},
     )
