@@ -50,8 +50,8 @@ EVENT_TYPES = {
     "breakout.stopped": "the breakout rooms were closed",
     "breakout.switchto": "addressed to one user: join the room `target` (a breakout room, or the parent on stop)",
     "breakout.assistance": "assistance requested or reset in a breakout room (`status`)",
-    "breakout.broadcast": "a moderator broadcast a message to all breakout rooms (`messageId`s)",
-    "participants.changed": "participants added, removed, promoted or demoted (`attendeeIds`)",
+    "breakout.broadcast": "a moderator broadcast a message to all breakout rooms (`messageIds`)",
+    "participants.changed": "participants changed (`attendeeIds`, `change`: added, removed, promoted, demoted)",
     "chat.message": "a chat message was posted (`messageId`)",
     "reset": "the client is further behind than the retention window: reload the state",
 }
@@ -96,16 +96,17 @@ class EventStreamView(OCSView):
         operation_id="events_stream",
         parameters=[
             query_param(
-                "token", OpenApiTypes.STR, description="Follow one conversation tree (its parent's or any room's token)"
+                "token", OpenApiTypes.STR, description="Follow one conversation tree (the token of any of its rooms)"
             ),
             query_param("lastEventId", OpenApiTypes.INT, description="Resume after this event id (as Last-Event-ID)"),
             OpenApiParameter(
                 "Last-Event-ID", OpenApiTypes.INT, OpenApiParameter.HEADER, description="Resume after this event id"
             ),
         ],
+        description=STREAM_DESCRIPTION,
         responses={
-            **ocs_responses(_400="lastEventId, token"),
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=STREAM_DESCRIPTION),
+            **{status: answer for status, answer in ocs_responses(_400="lastEventId").items() if status != 200},
+            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="The stream (does not end)"),
         },
     )
     def get(self, request: Request) -> Response:
