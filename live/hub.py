@@ -24,6 +24,7 @@ import logging
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -182,7 +183,7 @@ class Hub:
                 self.dispatch([signal for _, signal in rows])
 
 
-def _postgres_params() -> dict[str, object]:
+def _postgres_params() -> dict[str, Any]:
     """Connection parameters of the default database for psycopg (the LISTEN connection is
     separate from Django's, which must never sit in LISTEN across requests)."""
     close_old_connections()

@@ -42,7 +42,7 @@ class Command(DBWorkerCommand):
             help="Seconds between looks for lost jobs and due periodic jobs (default: %(default)s)",
         )
 
-    def handle(self, *args: Any, housekeeping_interval: float, **options: Any) -> None:
+    def handle(self, *args: Any, housekeeping_interval: float, **options: Any) -> None:  # type: ignore[override]
         stop = threading.Event()
         thread = threading.Thread(
             target=housekeeping, args=(stop, housekeeping_interval), name="live-housekeeping", daemon=True
