@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -98,9 +98,8 @@ class EventStreamView(OCSView):
             query_param(
                 "token", OpenApiTypes.STR, description="Follow one conversation tree (the token of any of its rooms)"
             ),
-            query_param("lastEventId", OpenApiTypes.INT, description="Resume after this event id (as Last-Event-ID)"),
-            OpenApiParameter(
-                "Last-Event-ID", OpenApiTypes.INT, OpenApiParameter.HEADER, description="Resume after this event id"
+            query_param(
+                "lastEventId", OpenApiTypes.INT, description="Resume after this event id (or the Last-Event-ID header)"
             ),
         ],
         description=STREAM_DESCRIPTION,
