@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +74,9 @@ async def request(port: int, method: str, path: str, auth: str, body: str = "") 
     return status, raw.partition(b"\r\n\r\n")[2]
 
 
-async def waiting_client(port: int, path: str, auth: str, results: list[float], opened: list[int]) -> None:
+async def waiting_client(
+    port: int, path: str, auth: str, results: list[float], opened: list[int], statuses: Counter[str]
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(
         (
@@ -87,6 +90,7 @@ async def waiting_client(port: int, path: str, auth: str, results: list[float], 
     arrived = time.monotonic()
     await reader.read()
     writer.close()
+    statuses[first.split(b" ")[1].decode() if first else "closed"] += 1
     if b" 200 " in first:
         results.append(arrived)
 
@@ -103,10 +107,11 @@ async def run(port: int, pid: int, token: str, clients: int, settle: float) -> d
     path = f"{V1}/chat/{token}?lookIntoFuture=1&lastKnownMessageId={last}&timeout=30"
     results: list[float] = []
     opened: list[int] = []
+    statuses: Counter[str] = Counter()
     started = time.monotonic()
     tasks = []
     for i in range(clients):
-        tasks.append(asyncio.create_task(waiting_client(port, path, teacher, results, opened)))
+        tasks.append(asyncio.create_task(waiting_client(port, path, teacher, results, opened, statuses)))
         if i % 100 == 99:
             await asyncio.sleep(0.05)
     while len(opened) < clients:
@@ -120,7 +125,7 @@ async def run(port: int, pid: int, token: str, clients: int, settle: float) -> d
     latencies = sorted(max(0.0, at - committed) * 1000 for at in results)
     return {
         "clients": clients,
-        "woken with 200": len(results),
+        "answers by status": dict(statuses),
         "ramp + settle (s)": round(ramp, 1),
         "server RSS idle (MiB)": round(idle_mb, 1),
         "server RSS holding (MiB)": round(holding_mb, 1),
