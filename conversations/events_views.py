@@ -5,7 +5,7 @@ as ``text/event-stream``, authenticated like the OCS API.
 access as every endpoint does; ``events`` (async) then streams the outbox to the client: the
 events after ``Last-Event-ID`` (header, or ``?lastEventId=``), or from now on without one, then
 each new one as the live hub signals it, and a heartbeat comment when nothing happened for
-``LIVE_HEARTBEAT_SECONDS``. Between reads it holds neither a thread nor a database connection.
+``LIVE_HEARTBEAT_SECONDS``. Between reads it blocks no thread and holds no database connection.
 
 Who sees what (decided in SQL at every read, so a change of membership applies at once): the
 events of conversations the user is an attendee of, the events addressed to them

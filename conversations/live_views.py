@@ -5,7 +5,7 @@ immediate read does; after ``timeout`` seconds (default 30, at most 30) it answe
 An async view in front of the sync ``ChatView``: the sync view does the authentication, the
 access checks, the validation and the read, as it always did; when it finds nothing new, this
 view waits on the live hub for a ``chat.message`` signal of the room (posted through any worker
-or host), holding no thread and no database connection, and then runs the sync read again.
+or host), blocking no thread and holding no database connection, and then runs the sync read again.
 Every other request goes straight through to the sync view.
 """
 

@@ -2,7 +2,7 @@
 
 A waiter subscribes to keys (see ``fanout.Signal.wake_keys``) *before* it checks the database, then
 awaits its subscription: a signal that arrives between the check and the wait is not lost, it
-sets the subscription's flag. Waiters hold no thread and no database connection while they wait.
+sets the subscription's flag. Waiters block no thread and hold no database connection while they wait.
 
 The listener is started by the first subscription and stopped some seconds after the last one
 closes. It is one of:
