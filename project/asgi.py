@@ -1,8 +1,8 @@
 """ASGI entry point: gunicorn with uvicorn workers (``uvicorn_worker.UvicornWorker``).
 
 The sync DRF views run as they are, each request's sync code in a thread Django provides; the
-waiting endpoints (chat long polling, the event stream) are async and wait in the event loop, blocking no thread
-or a database connection.
+waiting endpoints (chat long polling, the event stream) are async and wait in the event loop,
+blocking no thread and holding no database connection.
 """
 
 from __future__ import annotations
