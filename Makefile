@@ -1,4 +1,5 @@
-# Quick start: `make serve` (set up, migrate, demo data, gunicorn on 127.0.0.1:8000) and `make test`.
+# Quick start: `make serve` (set up, migrate, demo data, gunicorn + uvicorn workers on 127.0.0.1:8000, the
+# background worker beside it) and `make test`.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -61,7 +62,11 @@ serve: setup
 	@$(DEMO_ENV); echo "Try: curl -u teacher:$$DEMO_PASSWORD -H 'OCS-APIRequest: true' -H 'Accept: application/json' \\"
 	@echo "       http://$(HOST):$(PORT)/ocs/v2.php/apps/spreed/api/v4/room"
 	@echo
-	$(SECRET_ENV) exec $(BIN)/gunicorn project.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	@# The background worker runs beside the web tier; Ctrl-C (or the end of gunicorn) stops both.
+	$(SECRET_ENV) $(BIN)/python manage.py live_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(SECRET_ENV) $(BIN)/gunicorn project.asgi:application --worker-class uvicorn_worker.UvicornWorker \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
 
 # Any management command with the local secret key, e.g. make manage ARGS="appconfig breakout_rooms no".
 manage: $(VENV)/.requirements $(VAR)/secret_key

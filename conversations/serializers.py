@@ -21,6 +21,8 @@ from project.ocs.inputs import OcsInputSerializer, StrictBooleanField, StrictCha
 
 CHAT_LIMIT_DEFAULT = 100
 CHAT_LIMIT_MAX = 200
+CHAT_WAIT_DEFAULT = 30
+CHAT_WAIT_MAX = 30
 
 
 class RoomListInput(OcsInputSerializer):
@@ -134,7 +136,16 @@ class ChatReadInput(OcsInputSerializer):
         help_text=f"1.., at most {CHAT_LIMIT_MAX} are given (default {CHAT_LIMIT_DEFAULT})",
     )
     lastKnownMessageId = StrictIntegerField(required=False, default=0, help_text="Message id to page from")
+    timeout = StrictIntegerField(
+        required=False,
+        default=CHAT_WAIT_DEFAULT,
+        help_text=(
+            f"lookIntoFuture=1: seconds to wait for a newer message (default {CHAT_WAIT_DEFAULT}, "
+            f"at most {CHAT_WAIT_MAX}; 0 answers at once)"
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs["limit"] = min(attrs["limit"], CHAT_LIMIT_MAX)
+        attrs["timeout"] = max(0, min(attrs["timeout"], CHAT_WAIT_MAX))
         return attrs

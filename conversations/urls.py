@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from conversations import views
+from conversations import live_views, views
 
 ROOM = "apps/spreed/api/v4/room/<token:token>"
 
@@ -23,5 +23,5 @@ urlpatterns = [
     path(f"{ROOM}/public", views.PublicView.as_view(), name="room-public"),
     path(f"{ROOM}/password", views.PasswordView.as_view(), name="room-password"),
     path(f"{ROOM}/message-expiration", views.MessageExpirationView.as_view(), name="room-message-expiration"),
-    path("apps/spreed/api/v1/chat/<token:token>", views.ChatView.as_view(), name="chat"),
+    path("apps/spreed/api/v1/chat/<token:token>", live_views.chat, name="chat"),  # long polling (issue 9)
 ]

@@ -281,15 +281,16 @@ class ChatView(RoomView):
     @extend_schema(
         parameters=[ChatReadInput],
         responses={
-            **ocs_responses(_400="lookIntoFuture, limit, lastKnownMessageId"),
-            304: OpenApiResponse(description="No newer messages (lookIntoFuture=1); no body"),
+            **ocs_responses(_400="lookIntoFuture, limit, lastKnownMessageId, timeout"),
+            304: OpenApiResponse(description="No newer message within `timeout` seconds (lookIntoFuture=1); no body"),
         },
     )
     def get(self, request: Request, token: str) -> HttpResponse | Response:
         """A page of the chat. ``lookIntoFuture=0``: the newest ``limit`` messages (older than
         ``lastKnownMessageId`` when given), newest first. ``lookIntoFuture=1``: the messages after
-        ``lastKnownMessageId``, ascending, or HTTP 304 without a body when there are none. Unlike
-        Talk this never long-polls: it answers at once (clients simply poll again)."""
+        ``lastKnownMessageId``, ascending; when there are none yet the request waits up to
+        ``timeout`` seconds for one (long polling, as in Talk: ``conversations/live_views.py``),
+        then answers 304 without a body."""
         attendee = self.get_attendee(token, lobby_rule=True)
         values = ChatReadInput.from_request(request)
         look_into_future = bool(values["lookIntoFuture"])

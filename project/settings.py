@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "accounts",
     "project.bruteforce",
+    "django_tasks",
+    "django_tasks_db",
+    "live",
     "conversations",
     "breakout",
 ]
@@ -56,10 +59,11 @@ MIDDLEWARE = [
 
 if not TESTING:
     # Serves the admin's static files under gunicorn (after collectstatic), no web server needed.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "project.static.StaticFilesMiddleware")  # WhiteNoise, async-capable
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
+ASGI_APPLICATION = "project.asgi.application"
 AUTH_USER_MODEL = "accounts.User"
 
 TEMPLATES = [
@@ -81,7 +85,10 @@ TEMPLATES = [
 def _database_from_url(url: str) -> dict[str, Any]:
     try:
         config: dict[str, Any] = dict(
-            dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+            # Served by ASGI (project/asgi.py): each request's sync code runs in a thread of its own,
+            # so a persistent connection would stay with a thread nobody reuses; 0 closes it at the
+            # end of the request, as Django advises for ASGI.
+            dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))
         )
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
@@ -248,3 +255,18 @@ try:
     METRICS_ALLOWED_IPS = [ipaddress.ip_network(item, strict=False) for item in env_list("METRICS_ALLOWED_IPS", [])]
 except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS must be IP addresses or networks: {exc}") from None
+
+# Live updates (README "Live updates"): the outbox keeps events this long for Last-Event-ID
+# resumes; the SQLite fan-out polls the outbox this often; a process's listener (LISTEN
+# connection, Redis subscription or poll loop) stops this long after its last waiter left.
+EVENT_RETENTION_HOURS = env_int("EVENT_RETENTION_HOURS", 24, minimum=1)
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_MILLISECONDS", 300, minimum=10) / 1000
+LIVE_LISTENER_LINGER_SECONDS = env_int("LIVE_LISTENER_LINGER_SECONDS", 60, minimum=0)
+LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
+
+# Background jobs (django-tasks with its database backend): `manage.py live_worker`. A job
+# claimed by a worker that died (SIGKILL, lost host) is ready again after TASKS_CLAIM_TIMEOUT_SECONDS;
+# the retention job runs every EVENT_PRUNE_INTERVAL_SECONDS.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS_CLAIM_TIMEOUT_SECONDS = env_int("TASKS_CLAIM_TIMEOUT_SECONDS", 600, minimum=1)
+EVENT_PRUNE_INTERVAL_SECONDS = env_int("EVENT_PRUNE_INTERVAL_SECONDS", 3600, minimum=1)

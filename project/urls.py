@@ -34,6 +34,7 @@ urlpatterns = [
     path("ocs/v2.php/", include(ocs_patterns)),
     path("ocs/v1.php/", include(ocs_patterns)),
     re_path(r"^ocs/.*$", ocs_not_found),
+    path("api/v1/", include("conversations.events_urls")),  # the event stream
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-docs"),
     path(

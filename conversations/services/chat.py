@@ -13,6 +13,7 @@ from django.utils import timezone
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.permissions import can_chat, is_held_in_lobby
 from conversations.services.primitives import room_tree_lock
+from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed
 
 # PHP's trim(): space, tab, newline, carriage return, NUL and vertical tab.
@@ -79,6 +80,13 @@ def chat_message_post(
     )
     Conversation.objects.filter(pk=room.pk).update(last_activity=now)
     Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
+    events_record(
+        type="chat.message",
+        token=room.token,
+        parent_token=room.parent.token if room.parent is not None else None,
+        actor_id=attendee.actor_id,
+        payload={"messageId": created.pk},
+    )
     return created
 
 

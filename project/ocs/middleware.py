@@ -20,9 +20,12 @@ from __future__ import annotations
 import codecs
 import logging
 from collections.abc import Callable
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.http import parse_header_parameters
 
 from project.bruteforce import guard
@@ -57,12 +60,16 @@ def _plain_response(status: int, text: str) -> HttpResponse:
     return HttpResponse(text + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-class CharsetMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+class CharsetMiddleware(MiddlewareMixin):
+    """Refuses bodies in a charset that is not a text encoding (415). ``MiddlewareMixin`` makes
+    it sync- and async-capable, so async views keep running without a thread."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        charset = request.META.get(UNUSABLE_CHARSET_ENVIRON_KEY) or (request.content_params or {}).get("charset")
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        charset = (
+            request.META.get(UNUSABLE_CHARSET_ENVIRON_KEY)
+            or request.META.get("HTTP_X_UNUSABLE_CHARSET")
+            or (request.content_params or {}).get("charset")
+        )
         if charset is not None and not is_text_encoding(charset):
             if _has_body(request):
                 message = "Unsupported charset"
@@ -71,18 +78,47 @@ class CharsetMiddleware:
                 return _plain_response(415, message)
             # No body to decode: read the query string as UTF-8, as without a charset.
             request.encoding = None  # type: ignore[assignment]  # Django accepts None: the default
-        return self.get_response(request)
+        return None
 
 
 class OCSMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    # Both modes: under ASGI an async view (chat long polling, the event stream) must not run
+    # through a sync middleware, which would hold a thread for the whole wait.
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        ocs = is_ocs_path(request.path)
-        sends_credentials = "HTTP_AUTHORIZATION" in request.META
-        if not ocs and not sends_credentials:
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        if not self._guarded(request):
             return self.get_response(request)
+        refusal = self._before(request)
+        if refusal is not None:
+            return refusal
+        return self._after(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        if not self._guarded(request):
+            return await self.get_response(request)
+        refusal = await sync_to_async(self._before)(request)  # the guard's store: database or Redis
+        if refusal is not None:
+            return refusal
+        response = await self.get_response(request)
+        return await sync_to_async(self._after)(request, response)
+
+    @staticmethod
+    def _guarded(request: HttpRequest) -> bool:
+        """OCS requests, and any request that sends credentials (a password check elsewhere)."""
+        return is_ocs_path(request.path) or "HTTP_AUTHORIZATION" in request.META
+
+    def _before(self, request: HttpRequest) -> HttpResponse | None:
+        ocs = is_ocs_path(request.path)
         refused = guard.refusal(request)
         if refused is not None:
             response: HttpResponse
@@ -94,16 +130,18 @@ class OCSMiddleware:
             return response
         if ocs and self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return ocs_error_json(request, 413, message="Request body too large")
-        response = self.get_response(request)
+        return None
+
+    def _after(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         status = getattr(response, "ocs_status", response.status_code)
-        if ocs and status == 404 and not getattr(response, "ocs_unknown_route", False):
+        if is_ocs_path(request.path) and status == 404 and not getattr(response, "ocs_unknown_route", False):
             counted = getattr(response, "bruteforce_counted", True)
             response = ocs_error_json(
                 request, 404, data=getattr(response, "data", None), message=getattr(response, "ocs_message", "") or ""
             )
             if counted:
                 guard.record_failure(request)
-        elif status == 401 and sends_credentials:
+        elif status == 401 and "HTTP_AUTHORIZATION" in request.META:
             guard.record_failure(request)
         return response
 
@@ -138,5 +176,29 @@ def unusable_charset_guard(application: Callable) -> Callable:
                     [main, *(f"{key}={value}" for key, value in params.items() if key != "charset")]
                 )
         return application(environ, start_response)
+
+    return guarded
+
+
+def unusable_charset_guard_asgi(application: Callable) -> Callable:
+    """The ASGI form of ``unusable_charset_guard``: Django's ASGI request decodes the query string
+    with the declared charset too. The charset is taken out of the ``content-type`` header and
+    passed on in ``x-unusable-charset`` (``HTTP_X_UNUSABLE_CHARSET``) for ``CharsetMiddleware``."""
+
+    async def guarded(scope: dict, receive: Callable, send: Callable) -> object:
+        if scope.get("type") == "http":
+            headers = list(scope.get("headers") or [])
+            for index, (name, value) in enumerate(headers):
+                if name.lower() != b"content-type" or b"charset" not in value.lower():
+                    continue
+                main, params = parse_header_parameters(value.decode("latin-1"))
+                charset = params.get("charset")
+                if charset is not None and not is_text_encoding(charset):
+                    kept = "; ".join([main, *(f"{key}={val}" for key, val in params.items() if key != "charset")])
+                    headers[index] = (name, kept.encode("latin-1"))
+                    headers.append((b"x-unusable-charset", charset.encode("latin-1")))
+                    scope = {**scope, "headers": headers}
+                break
+        return await application(scope, receive, send)
 
     return guarded

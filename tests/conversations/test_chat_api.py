@@ -214,7 +214,9 @@ def test_future_returns_newer_messages_ascending_and_advances_the_read_marker(
 def test_future_without_newer_messages_is_304_without_a_body(
     client_for: ClientFor, room: Conversation, student: User, messages: list[ChatMessage]
 ) -> None:
-    response = client_for(student).get(chat_url(room), {"lookIntoFuture": 1, "lastKnownMessageId": messages[-1].pk})
+    response = client_for(student).get(
+        chat_url(room), {"lookIntoFuture": 1, "lastKnownMessageId": messages[-1].pk, "timeout": 0}
+    )
 
     assert response.status_code == 304
     assert response.content == b""

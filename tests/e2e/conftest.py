@@ -1,4 +1,4 @@
-"""A real gunicorn (2 workers) on a free 127.0.0.1 port, against a database of its own.
+"""A real gunicorn (2 uvicorn workers, ASGI) on a free 127.0.0.1 port, against a database of its own.
 
 SQLite runs use a fresh database file in a temporary directory; PostgreSQL runs (when the test
 run's DATABASE_URL points at PostgreSQL) use a dedicated database named after the test
@@ -22,6 +22,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ STARTUP_SECONDS = 30
 @dataclass
 class Answer:
     status: int
-    headers: dict[str, str]
+    headers: Message  # header names are case-insensitive (uvicorn sends them in lower case)
     body: Any
 
     @property
@@ -80,9 +81,9 @@ class LiveServer:
         request = urllib.request.Request(self.url + path, data=body, headers=all_headers, method=method)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                status, raw, response_headers = response.status, response.read(), dict(response.headers)
+                status, raw, response_headers = response.status, response.read(), response.headers
         except urllib.error.HTTPError as error:
-            status, raw, response_headers = error.code, error.read(), dict(error.headers)
+            status, raw, response_headers = error.code, error.read(), error.headers
         return Answer(status=status, headers=response_headers, body=json.loads(raw) if raw else None)
 
 
@@ -131,10 +132,20 @@ def live_server_e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
 
 @contextmanager
 def start_live_server(
-    tmp_path_factory: pytest.TempPathFactory, *, name: str = "e2e", extra_env: dict[str, str] | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    name: str = "e2e",
+    extra_env: dict[str, str] | None = None,
+    share_database_of: LiveServer | None = None,
 ) -> Iterator[LiveServer]:
-    """A seeded gunicorn on a database of its own (suffix ``name``); ``extra_env`` adds settings."""
+    """A seeded gunicorn on a database of its own (suffix ``name``); ``extra_env`` adds settings.
+    With ``share_database_of`` it is a second server (another "host") on that server's database."""
     workdir = tmp_path_factory.mktemp(name)
+    if share_database_of is not None:
+        env = {**share_database_of.env, **(extra_env or {})}
+        with _serve(env, workdir, token=share_database_of.token) as server:
+            yield server
+        return
     default = settings.DATABASES["default"]
     postgres = default["ENGINE"] == "django.db.backends.postgresql"
     if postgres:
@@ -161,7 +172,17 @@ def start_live_server(
     )
     _manage(env, "migrate", "--noinput", "--verbosity", "0")
     token = _manage(env, "seed_demo", "--students", str(STUDENTS)).strip().splitlines()[-1]
+    try:
+        with _serve(env, workdir, token=token) as server:
+            yield server
+    finally:
+        if postgres:
+            _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
+
+@contextmanager
+def _serve(env: dict[str, str], workdir: Path, *, token: str) -> Iterator[LiveServer]:
+    """gunicorn with uvicorn workers on ``project.asgi``, as ``make serve`` runs it."""
     port = _free_port()
     log = workdir / "gunicorn.log"
     with log.open("w") as log_file:
@@ -170,7 +191,9 @@ def start_live_server(
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "project.wsgi",
+                "project.asgi:application",
+                "--worker-class",
+                "uvicorn_worker.UvicornWorker",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
@@ -205,5 +228,3 @@ def start_live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if postgres:
-            _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')

@@ -51,12 +51,18 @@ HOSTILE_VALUES: list[Any] = [
 ]
 
 
+# A stream never ends, so it cannot be fuzzed as a request/answer; tests/live covers it.
+STREAMS = {"/api/v1/events"}
+
+
 def _in_process_operations() -> list[tuple[str, str]]:
     """(METHOD, path) of every documented operation, from the schema generated in this process."""
     from drf_spectacular.generators import SchemaGenerator
 
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
-    return sorted((method.upper(), path) for path, methods in paths.items() for method in methods)
+    return sorted(
+        (method.upper(), path) for path, methods in paths.items() for method in methods if path not in STREAMS
+    )
 
 
 OPERATIONS = _in_process_operations()
@@ -125,7 +131,10 @@ def http() -> Iterator[requests.Session]:
 
 def test_the_fuzzed_schema_is_the_one_the_server_serves(live_schema: Any) -> None:
     served = sorted(
-        (method.upper(), path) for path, methods in live_schema.raw_schema["paths"].items() for method in methods
+        (method.upper(), path)
+        for path, methods in live_schema.raw_schema["paths"].items()
+        for method in methods
+        if path not in STREAMS
     )
 
     assert served == OPERATIONS
@@ -192,6 +201,10 @@ def test_no_generated_request_gets_a_500_or_leaves_the_ocs_envelope(
             and data.draw(st.booleans())
         ):
             case.body[data.draw(st.sampled_from(sorted(case.body)))] = data.draw(st.sampled_from(HOSTILE_VALUES))
+        # A long poll would wait up to 30 s for a message; the fuzz wants the answer at once.
+        chat_read = method == "GET" and path.endswith("/chat/{token}") and isinstance(case.query, dict)
+        if chat_read and not isinstance(case.query.get("timeout"), str):
+            case.query["timeout"] = 0
         response = case.call(
             base_url=world.server.url,
             session=http,

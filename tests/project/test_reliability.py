@@ -270,7 +270,7 @@ def production_recipe_environment() -> dict[str, str]:
     recipe = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
     assert recipe is not None, "README's production section has no sh block"
     env: dict[str, str] = {}
-    for line in recipe.group(1).splitlines():
+    for line in recipe.group(1).replace("\\\n", " ").splitlines():  # join continued lines
         words = shlex.split(line, comments=True)
         if words[:1] == ["export"]:
             for assignment in words[1:]:
@@ -324,8 +324,9 @@ def test_postgresql_connections_are_health_checked() -> None:
 
     config = _database_from_url("postgres://postgres@127.0.0.1:5432/anything")
 
+    # Under ASGI connections are not kept (DATABASE_CONN_MAX_AGE defaults to 0); where an
+    # operator keeps them (WSGI), a kept connection is checked before a request reuses it.
     assert config["CONN_HEALTH_CHECKS"] is True
-    assert config["CONN_MAX_AGE"] > 0
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL run's own connection")

@@ -165,7 +165,7 @@ def test_query_parameters_of_get_and_delete_are_documented(db: None) -> None:
         parameters = paths[f"/ocs/v2.php/apps/spreed/api/{path}"][method]["parameters"]
         return {parameter["name"]: parameter for parameter in parameters if parameter["in"] == "query"}
 
-    assert set(query("v1/chat/{token}", "get")) == {"lookIntoFuture", "limit", "lastKnownMessageId"}
+    assert set(query("v1/chat/{token}", "get")) == {"lookIntoFuture", "limit", "lastKnownMessageId", "timeout"}
     assert query("v4/room/{token}/attendees", "delete")["attendeeId"]["required"] is True
     assert query("v4/room/{token}/attendees", "delete")["attendeeId"]["schema"]["type"] == "integer"
     assert query("v4/room/{token}/breakout-rooms/participants", "get")["includeStatus"]["schema"]["type"] == "boolean"

@@ -1,0 +1,108 @@
+"""Writing events into the outbox (STYLE rule 4b: what others must learn of is written, not sent).
+
+A service that changes state calls ``events_record_bulk`` (or ``events_record`` for one event)
+inside its own transaction, after its row locks. The rows commit or roll back with the change;
+``transaction.on_commit`` then only wakes the waiters (long polls, streams) of every process and
+host, which read the outbox themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Max
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from live import fanout
+from live.models import Event, Retention
+
+# Taken by every event-writing transaction on PostgreSQL just before its INSERT and held to its
+# commit. Without it two transactions could commit their ids out of order (id 7 visible before
+# id 6), and a stream that already passed 7 would never deliver 6: a gap on resume. Holding it
+# serialises only the tail of event-writing transactions (the insert to the commit), which is
+# why events are recorded last, after the tree locks. SQLite writers are serial anyway.
+EVENT_ORDER_LOCK_KEY = 0x6C697665  # "live"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewEvent:
+    """One event to record. ``token`` is the conversation it is about; ``parent_token`` is set
+    when that conversation is a breakout room; ``target_user_id`` addresses it to one user (only
+    they and the tree's moderators receive it); ``payload`` holds the type's own fields."""
+
+    type: str
+    token: str
+    parent_token: str | None = None
+    actor_id: str = ""
+    target_user_id: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+def events_record_bulk(*, events: Sequence[NewEvent]) -> list[Event]:
+    """Record ``events`` in the caller's transaction with one INSERT (two statements on
+    PostgreSQL: the ordering lock, then the INSERT), whatever their number. Raises
+    ``RuntimeError`` outside a transaction: an event must commit or roll back with its change.
+    After the commit the waiters of every process are woken; after a rollback nothing happens."""
+    if not events:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("events_record_bulk() must run inside the transaction of the change it reports")
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK_KEY])
+    created = Event.objects.bulk_create(
+        Event(
+            type=event.type,
+            token=event.token,
+            parent_token=event.parent_token,
+            actor_id=event.actor_id,
+            target_user_id=event.target_user_id,
+            payload=dict(event.payload),
+            created_at=now,
+        )
+        for event in events
+    )
+    signals = [fanout.Signal(type=e.type, token=e.token, parent_token=e.parent_token) for e in events]
+    transaction.on_commit(lambda: fanout.publish(signals))
+    return created
+
+
+def events_record(
+    *,
+    type: str,
+    token: str,
+    parent_token: str | None = None,
+    actor_id: str = "",
+    target_user_id: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> Event:
+    """Record one event in the caller's transaction (see ``events_record_bulk``)."""
+    new = NewEvent(
+        type=type,
+        token=token,
+        parent_token=parent_token,
+        actor_id=actor_id,
+        target_user_id=target_user_id,
+        payload=payload or {},
+    )
+    return events_record_bulk(events=[new])[0]
+
+
+@transaction.atomic
+def events_prune(*, older_than_hours: int) -> int:
+    """Delete the events older than the retention window and remember the highest id deleted
+    (resumes from below it get ``event: reset``); returns how many were deleted."""
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    through = Event.objects.filter(created_at__lt=cutoff).aggregate(through=Max("id"))["through"]
+    if through is None:
+        return 0
+    deleted, _ = Event.objects.filter(id__lte=through).delete()
+    Retention.objects.get_or_create(id=1)
+    Retention.objects.filter(id=1).update(pruned_through=Greatest(F("pruned_through"), through))
+    return deleted
