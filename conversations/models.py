@@ -267,6 +267,7 @@ class ChatMessage(models.Model):
     class Type(models.TextChoices):
         COMMENT = "comment", "comment"
         SYSTEM = "system", "system"
+        COMMENT_DELETED = "comment_deleted", "deleted comment"  # Talk surface (issue 10)
 
     room = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
@@ -282,6 +283,14 @@ class ChatMessage(models.Model):
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # --- Talk surface (issue 10): the last edit of a comment (Talk's lastEdit* keys) ---
+    last_edit_actor_type = models.CharField(max_length=32, blank=True)
+    last_edit_actor_id = models.CharField(max_length=255, blank=True)
+    last_edit_actor_display_name = models.CharField(max_length=255, blank=True)
+    last_edited_at = models.DateTimeField(null=True, blank=True)
+    # --- Talk surface (issue 10): emoji -> count, kept with the reaction rows (as Talk's comments
+    # table does) so that a chat page needs no query for reactions unless it has some ---
+    reactions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -289,3 +298,34 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.system_message or self.message[:40]}"
+
+
+# --- Talk surface (issue 10) ------------------------------------------------------------------
+
+
+class Reaction(models.Model):
+    """One actor's emoji reaction to one chat comment (Talk's reactions API)."""
+
+    # No database constraint and no ORM cascade: rooms and their chat are also deleted by raw
+    # DELETEs (breakout rooms, cleared history) that must stay one statement each; the services
+    # that delete messages delete their reactions first, and reactions are only ever read by the
+    # id of a live message.
+    message = models.ForeignKey(
+        ChatMessage, on_delete=models.DO_NOTHING, db_constraint=False, related_name="reaction_rows"
+    )
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    reaction = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "actor_type", "actor_id", "reaction"], name="reaction_unique_per_actor"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} by {self.actor_type}/{self.actor_id} on #{self.message_id}"

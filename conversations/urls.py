@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from conversations import views
+from conversations import chat_extra_views, views
 
 ROOM = "apps/spreed/api/v4/room/<token:token>"
 
@@ -19,5 +19,18 @@ urlpatterns = [
     path(f"{ROOM}/public", views.PublicView.as_view(), name="room-public"),
     path(f"{ROOM}/password", views.PasswordView.as_view(), name="room-password"),
     path(f"{ROOM}/message-expiration", views.MessageExpirationView.as_view(), name="room-message-expiration"),
-    path("apps/spreed/api/v1/chat/<token:token>", views.ChatView.as_view(), name="chat"),
+    path("apps/spreed/api/v1/chat/<token:token>", chat_extra_views.ChatWithHistoryView.as_view(), name="chat"),
+]
+
+# Talk surface (issue 10)
+CHAT = "apps/spreed/api/v1/chat/<token:token>"
+urlpatterns += [
+    path(f"{CHAT}/read", chat_extra_views.ReadMarkerView.as_view(), name="chat-read"),
+    path(f"{CHAT}/mentions", chat_extra_views.MentionsView.as_view(), name="chat-mentions"),
+    path(f"{CHAT}/<int:message_id>", chat_extra_views.ChatMessageView.as_view(), name="chat-message"),
+    path(
+        "apps/spreed/api/v1/reaction/<token:token>/<int:message_id>",
+        chat_extra_views.ReactionView.as_view(),
+        name="reaction",
+    ),
 ]

@@ -152,7 +152,9 @@ class RoomListView(OCSView):
 class RoomDetailView(RoomView):
     def get(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token)
-        return self.room_response(attendee.room)
+        response = self.room_response(attendee.room)
+        response["X-Nextcloud-Talk-Hash"] = talk_config_hash()  # nc_py_api reads it after every call
+        return response
 
     @extend_schema(
         request=ocs_body("RoomRenameRequest", roomName=str_field(help_text="1..255 characters")),

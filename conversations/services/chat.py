@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.serializers import PERMISSION_CHAT, effective_permissions
+from conversations.services.read_markers import mention_markers_update
 from project.errors import BadRequest, Forbidden, PayloadTooLarge
 
 # PHP's trim(): space, tab, newline, carriage return, NUL and vertical tab.
@@ -67,6 +68,7 @@ def chat_message_post(
     )
     Conversation.objects.filter(pk=room.pk).update(last_activity=now)
     Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
+    mention_markers_update(message=created, author=attendee)  # Talk surface (issue 10): unreadMention
     return created
 
 

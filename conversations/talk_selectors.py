@@ -1,0 +1,81 @@
+"""Reads of the Talk surface (issue 10): reactions of messages, mention suggestions. Each costs a
+fixed number of queries whatever the number of messages, reactions or attendees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q
+
+from conversations.models import Attendee, ChatMessage, Reaction
+from conversations.serializers import timestamp
+from project.ocs.renderers import JsonObject
+
+
+def reactions_of_message(*, message: ChatMessage, reaction: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Talk's reaction list of one message in one query: each emoji (in the order it was first
+    used) with the actors who reacted with it, oldest first."""
+    rows = Reaction.objects.filter(message=message).order_by("id")
+    if reaction:
+        rows = rows.filter(reaction=reaction)
+    result: dict[str, list[dict[str, Any]]] = JsonObject()  # "{}" when empty, as Talk sends it
+    for row in rows:
+        result.setdefault(row.reaction, []).append(
+            {
+                "actorType": row.actor_type,
+                "actorId": row.actor_id,
+                "actorDisplayName": row.actor_display_name,
+                "timestamp": timestamp(row.created_at),
+            }
+        )
+    return result
+
+
+def reactions_attach(payloads: Iterable[dict[str, Any]], *, viewer: Attendee) -> None:
+    """Add ``reactionsSelf`` (the viewer's emoji) to formatted messages and their ``parent``s that
+    carry reactions: one query for the page, none when no message on it has reactions."""
+    payloads = list(payloads)
+    targets = payloads + [p["parent"] for p in payloads if isinstance(p.get("parent"), dict)]
+    ids = {p["id"] for p in targets if p.get("reactions")}
+    if not ids:
+        return
+    mine: dict[int, list[str]] = {}
+    rows = (
+        Reaction.objects.filter(message_id__in=ids, actor_type=viewer.actor_type, actor_id=viewer.actor_id)
+        .order_by("id")
+        .values_list("message_id", "reaction")
+    )
+    for message_id, reaction in rows:
+        mine.setdefault(message_id, []).append(reaction)
+    for payload in targets:
+        if payload["id"] in mine:
+            payload["reactionsSelf"] = mine[payload["id"]]
+
+
+def mention_suggestions(
+    *, attendee: Attendee, search: str, limit: int, include_status: bool = False
+) -> list[dict[str, Any]]:
+    """Talk's mention autocomplete in one query: the room's other users whose id or display name
+    contains ``search`` (exact matches first, then by display name), then the whole conversation
+    (``all``, source ``calls``) when ``search`` matches it and the caller may mention everyone.
+    This service keeps no user statuses, so ``includeStatus`` adds nothing."""
+    room = attendee.room
+    needle = search.strip()
+    rows = (
+        Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS)
+        .exclude(pk=attendee.pk)
+        .filter(Q(actor_id__icontains=needle) | Q(display_name__icontains=needle))
+        .order_by("display_name", "actor_id")
+        .values_list("actor_id", "display_name")
+    )
+    lowered = needle.lower()
+    matches = sorted(rows[: limit * 2 if needle else limit], key=lambda row: (row[0].lower() != lowered,))
+    suggestions: list[dict[str, Any]] = [
+        {"id": actor_id, "label": display_name or actor_id, "source": "users", "mentionId": actor_id}
+        for actor_id, display_name in matches[:limit]
+    ]
+    may_mention_all = room.mention_permissions == 0 or attendee.is_moderator
+    if may_mention_all and (not needle or "all".startswith(lowered) or lowered in room.name.lower()):
+        suggestions.append({"id": "all", "label": room.name, "source": "calls", "mentionId": "all"})
+    return suggestions
