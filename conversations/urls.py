@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from conversations import chat_extra_views, views
+from conversations import chat_extra_views, room_extra_views, views
 
 ROOM = "apps/spreed/api/v4/room/<token:token>"
 
@@ -32,5 +32,15 @@ urlpatterns += [
         "apps/spreed/api/v1/reaction/<token:token>/<int:message_id>",
         chat_extra_views.ReactionView.as_view(),
         name="reaction",
+    ),
+    path(f"{ROOM}/favorite", room_extra_views.FavoriteView.as_view(), name="room-favorite"),
+    path(f"{ROOM}/notify", room_extra_views.NotifyView.as_view(), name="room-notify"),
+    path(f"{ROOM}/notify-calls", room_extra_views.NotifyCallsView.as_view(), name="room-notify-calls"),
+    path(f"{ROOM}/read-only", room_extra_views.ReadOnlyView.as_view(), name="room-read-only"),
+    path(f"{ROOM}/permissions/<str:mode>", room_extra_views.PermissionsView.as_view(), name="room-permissions"),
+    path(
+        f"{ROOM}/attendees/permissions",
+        room_extra_views.AttendeePermissionsView.as_view(),
+        name="room-attendee-permissions",
     ),
 ]
