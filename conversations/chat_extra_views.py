@@ -9,16 +9,25 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations import views
-from conversations.inputs import MentionsInput, MessageEditInput, ReactionFilterInput, ReactionInput, ReadMarkerInput
+from conversations.inputs import (
+    MentionsInput,
+    MessageEditInput,
+    PollCreateInput,
+    PollVoteInput,
+    ReactionFilterInput,
+    ReactionInput,
+    ReadMarkerInput,
+)
 from conversations.models import Attendee, ChatMessage
 from conversations.serializers import message_payload
-from conversations.services import message_edits, reactions, read_markers
+from conversations.services import message_edits, polls, reactions, read_markers
 from conversations.services.chat_guards import chat_write_check, visible_message
-from conversations.talk_selectors import mention_suggestions, reactions_attach, reactions_of_message
+from conversations.talk_selectors import mention_suggestions, poll_payload, reactions_attach, reactions_of_message
 from project.errors import NotFound
 from project.ocs.schema import int_field, ocs_body, ocs_response, ocs_responses, query_param, str_field
 
@@ -186,3 +195,67 @@ class MentionsView(views.RoomView):
                 include_status=values["includeStatus"],
             )
         )
+
+
+POLL_ID = OpenApiParameter(
+    "poll_id", OpenApiTypes.INT, OpenApiParameter.PATH, pattern="^[0-9]+$", description="Poll id"
+)
+POLL_ERRORS = {
+    400: ocs_response(description="Invalid input or state (no error key)"),
+    404: ocs_response(description="Unknown poll"),
+}
+
+
+class PollCreateView(views.RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "PollCreateRequest",
+            question=str_field(help_text="The question"),
+            options=serializers.ListField(child=serializers.CharField(), help_text="At least two options"),
+            resultMode=int_field(required=False, choices={0: "public", 1: "hidden until closed"}),
+            maxVotes=int_field(required=False, min_value=0, help_text="0: unlimited"),
+        ),
+        responses={201: ocs_response(description="The poll"), **POLL_ERRORS},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        """Create a poll (group and public conversations; chat permission, not read-only) and
+        share it into the chat: 201 with the poll."""
+        attendee = self.get_attendee(token, lobby_rule=True)
+        values = PollCreateInput.from_request(request)
+        poll = polls.poll_create(
+            attendee=attendee,
+            question=values["question"],
+            options=values["options"],
+            result_mode=values["resultMode"],
+            max_votes=values["maxVotes"],
+        )
+        return Response(poll_payload(poll, viewer=attendee), status=201)
+
+
+@extend_schema(parameters=[POLL_ID])
+class PollView(views.RoomView):
+    @extend_schema(responses={200: ocs_response(description="The poll"), **POLL_ERRORS})
+    def get(self, request: Request, token: str, poll_id: int) -> Response:
+        attendee = self.get_attendee(token, lobby_rule=True)
+        return Response(poll_payload(polls.poll_get(attendee=attendee, poll_id=poll_id), viewer=attendee))
+
+    @extend_schema(
+        request=ocs_body(
+            "PollVoteRequest",
+            optionIds=serializers.ListField(child=serializers.IntegerField(), help_text="Option indexes; []: withdraw"),
+        ),
+        responses={200: ocs_response(description="The poll"), **POLL_ERRORS},
+    )
+    def post(self, request: Request, token: str, poll_id: int) -> Response:
+        """Vote (replacing the caller's earlier votes)."""
+        attendee = self.get_attendee(token, lobby_rule=True)
+        option_ids = PollVoteInput.from_request(request)["optionIds"]
+        poll = polls.poll_vote(attendee=attendee, poll_id=poll_id, option_ids=option_ids)
+        return Response(poll_payload(poll, viewer=attendee))
+
+    @extend_schema(responses={200: ocs_response(description="The poll"), 403: ocs_response(), **POLL_ERRORS})
+    def delete(self, request: Request, token: str, poll_id: int) -> Response:
+        """Close the poll (its author or a moderator)."""
+        attendee = self.get_attendee(token, lobby_rule=True)
+        poll = polls.poll_close(attendee=attendee, poll_id=poll_id)
+        return Response(poll_payload(poll, viewer=attendee))

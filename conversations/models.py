@@ -329,3 +329,58 @@ class Reaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reaction} by {self.actor_type}/{self.actor_id} on #{self.message_id}"
+
+
+class Poll(models.Model):
+    """A poll shared into a conversation's chat (Talk's poll API). ``votes`` and ``num_voters`` are
+    recounted under the tree lock at every vote, so showing a poll costs no aggregate query."""
+
+    class Status(models.IntegerChoices):
+        OPEN = 0, "open"
+        CLOSED = 1, "closed"
+
+    class ResultMode(models.IntegerChoices):
+        PUBLIC = 0, "public"
+        HIDDEN = 1, "hidden"
+
+    # No database constraint and no ORM cascade, like Reaction.message: rooms are also deleted by
+    # raw DELETEs; polls are only ever read through the id of a live room.
+    room = models.ForeignKey(Conversation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    question = models.TextField()
+    options = models.JSONField(default=list)
+    votes = models.JSONField(default=dict, blank=True)
+    num_voters = models.PositiveIntegerField(default=0)
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.OPEN)
+    result_mode = models.PositiveSmallIntegerField(choices=ResultMode.choices, default=ResultMode.PUBLIC)
+    max_votes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__lte=1), name="poll_status_valid"),
+            models.CheckConstraint(condition=Q(result_mode__lte=1), name="poll_result_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Poll #{self.pk}: {self.question[:40]}"
+
+
+class PollVote(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="vote_rows")
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    option_id = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "actor_type", "actor_id", "option_id"], name="poll_vote_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_type}/{self.actor_id} -> option {self.option_id} of poll {self.poll_id}"

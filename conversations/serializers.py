@@ -119,6 +119,8 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "read_only": ("{actor} locked the conversation", "You locked the conversation", ""),
     "read_only_off": ("{actor} unlocked the conversation", "You unlocked the conversation", ""),
+    "poll_voted": ("Someone voted on the poll {poll}", "You voted on the poll {poll}", ""),
+    "poll_closed": ("{actor} ended the poll {poll}", "You ended the poll {poll}", ""),
 }
 
 

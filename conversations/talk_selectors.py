@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from conversations.models import Attendee, ChatMessage, Reaction
+from conversations.models import Attendee, ChatMessage, Poll, PollVote, Reaction
 from conversations.serializers import timestamp
 from project.ocs.renderers import JsonObject
 
@@ -79,3 +79,45 @@ def mention_suggestions(
     if may_mention_all and (not needle or "all".startswith(lowered) or lowered in room.name.lower()):
         suggestions.append({"id": "all", "label": room.name, "source": "calls", "mentionId": "all"})
     return suggestions
+
+
+def poll_payload(poll: Poll, *, viewer: Attendee) -> dict[str, Any]:
+    """Talk's poll data for ``viewer``: at most two queries (the viewer's votes; who voted for
+    what, only for a closed public poll), whatever the number of votes.
+
+    The results (``votes``) of an open poll are only shown to those who voted on a public poll;
+    ``numVoters`` also to the author and moderators, so that they know when to close it."""
+    voted_self = list(
+        PollVote.objects.filter(poll=poll, actor_type=viewer.actor_type, actor_id=viewer.actor_id)
+        .order_by("option_id")
+        .values_list("option_id", flat=True)
+    )
+    public = poll.result_mode == Poll.ResultMode.PUBLIC
+    closed = poll.status == Poll.Status.CLOSED
+    data: dict[str, Any] = {
+        "id": poll.pk,
+        "question": poll.question,
+        "options": poll.options,
+        "votes": poll.votes,
+        "actorType": poll.actor_type,
+        "actorId": poll.actor_id,
+        "actorDisplayName": poll.actor_display_name,
+        "status": poll.status,
+        "resultMode": poll.result_mode,
+        "maxVotes": poll.max_votes,
+        "numVoters": poll.num_voters,
+    }
+    if not (voted_self and public) and not closed:
+        data["votes"] = []
+        author = poll.actor_type == viewer.actor_type and poll.actor_id == viewer.actor_id
+        if not (author or viewer.is_moderator):
+            data["numVoters"] = 0
+    elif public and closed:
+        data["details"] = [
+            {"actorType": actor_type, "actorId": actor_id, "actorDisplayName": name, "optionId": option}
+            for actor_type, actor_id, name, option in PollVote.objects.filter(poll=poll)
+            .order_by("id")
+            .values_list("actor_type", "actor_id", "actor_display_name", "option_id")
+        ]
+    data["votedSelf"] = voted_self
+    return data

@@ -43,4 +43,6 @@ urlpatterns += [
         room_extra_views.AttendeePermissionsView.as_view(),
         name="room-attendee-permissions",
     ),
+    path("apps/spreed/api/v1/poll/<token:token>", chat_extra_views.PollCreateView.as_view(), name="poll-create"),
+    path("apps/spreed/api/v1/poll/<token:token>/<int:poll_id>", chat_extra_views.PollView.as_view(), name="poll"),
 ]

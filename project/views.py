@@ -53,6 +53,7 @@ TALK_FEATURES = [
     "read-only-rooms",
     "conversation-permissions",
     "chat-permission",
+    "talk-polls",
 ]
 TALK_LOCAL_CONFIGS = {
     "attachments": ["allowed", "folder"],

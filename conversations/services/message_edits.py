@@ -66,6 +66,8 @@ def chat_message_edit(*, attendee: Attendee, message_id: int, message: str) -> C
     attendee = attendee_relock(attendee)  # a demotion or removal racing the edit is seen here
     chat_write_check(attendee)
     target = _editable_message(attendee=attendee, message_id=message_id)
+    if isinstance(target.parameters, dict) and "object" in target.parameters:
+        raise MethodNotAllowed("message")  # a shared object (a poll) has no text to edit
     now = timezone.now()
     if attendee.room.type != Conversation.Type.NOTE_TO_SELF and target.created_at < now - EDIT_WINDOW:
         raise BadRequest("age")

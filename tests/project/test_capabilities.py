@@ -96,8 +96,9 @@ TALK_SURFACE_FEATURES = {
     "read-only-rooms",
     "conversation-permissions",
     "chat-permission",
+    "talk-polls",
 }
-NOT_OFFERED = {"talk-polls", "remind-me-later", "upcoming-reminders", "avatar", "chat-get-context", "silent-send"}
+NOT_OFFERED = {"remind-me-later", "upcoming-reminders", "avatar", "chat-get-context", "silent-send"}
 
 
 def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(client_for: Any, owner: User) -> None:
