@@ -22,14 +22,23 @@ from conversations.inputs import (
     ReactionFilterInput,
     ReactionInput,
     ReadMarkerInput,
+    ReminderInput,
 )
-from conversations.models import Attendee, ChatMessage
+from conversations.models import Attendee, ChatMessage, Reminder
 from conversations.serializers import message_payload
-from conversations.services import message_edits, polls, reactions, read_markers
+from conversations.services import message_edits, polls, reactions, read_markers, reminders
 from conversations.services.chat_guards import chat_write_check, visible_message
-from conversations.talk_selectors import mention_suggestions, poll_payload, reactions_attach, reactions_of_message
+from conversations.talk_selectors import (
+    mention_suggestions,
+    poll_payload,
+    reactions_attach,
+    reactions_of_message,
+    reminder_payload,
+    upcoming_reminders,
+)
 from project.errors import NotFound
 from project.ocs.schema import int_field, ocs_body, ocs_response, ocs_responses, query_param, str_field
+from project.ocs.views import OCSView
 
 MESSAGE_ID = OpenApiParameter(
     "message_id", OpenApiTypes.INT, OpenApiParameter.PATH, pattern="^[0-9]+$", description="Message id"
@@ -259,3 +268,37 @@ class PollView(views.RoomView):
         attendee = self.get_attendee(token, lobby_rule=True)
         poll = polls.poll_close(attendee=attendee, poll_id=poll_id)
         return Response(poll_payload(poll, viewer=attendee))
+
+
+@extend_schema(parameters=[MESSAGE_ID])
+class ReminderView(views.RoomView):
+    def _respond(self, reminder: Reminder, attendee: Attendee, *, status: int = 200) -> Response:
+        return Response(reminder_payload(reminder, user_id=attendee.actor_id, token=attendee.room.token), status=status)
+
+    @extend_schema(
+        request=ocs_body("ReminderRequest", timestamp=int_field(min_value=0, help_text="Unix time of the reminder")),
+        responses={**ocs_responses(201, _400="timestamp", _404="message")},
+    )
+    def post(self, request: Request, token: str, message_id: int) -> Response:
+        """Set the caller's reminder of a message: 201 with it."""
+        attendee = self.get_attendee(token, lobby_rule=True)
+        when = ReminderInput.from_request(request)["timestamp"]
+        reminder = reminders.reminder_set(attendee=attendee, message_id=message_id, timestamp=when)
+        return self._respond(reminder, attendee, status=201)
+
+    @extend_schema(responses=ocs_responses(_404="message, reminder"))
+    def get(self, request: Request, token: str, message_id: int) -> Response:
+        attendee = self.get_attendee(token, lobby_rule=True)
+        return self._respond(reminders.reminder_get(attendee=attendee, message_id=message_id), attendee)
+
+    @extend_schema(responses=ocs_responses(_404="message"))
+    def delete(self, request: Request, token: str, message_id: int) -> Response:
+        attendee = self.get_attendee(token, lobby_rule=True)
+        reminders.reminder_delete(attendee=attendee, message_id=message_id)
+        return Response([])
+
+
+class UpcomingRemindersView(OCSView):
+    def get(self, request: Request) -> Response:
+        """The caller's next reminders (at most 10), soonest first."""
+        return Response(upcoming_reminders(user=request.user))

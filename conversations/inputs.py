@@ -115,3 +115,7 @@ class PollVoteInput(OcsInputSerializer):
         serializer = cls(data={} if raw is None else {"optionIds": raw}, context={"request": request, **context})
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+
+class ReminderInput(OcsInputSerializer):
+    timestamp = StrictIntegerField()

@@ -384,3 +384,20 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_type}/{self.actor_id} -> option {self.option_id} of poll {self.poll_id}"
+
+
+class Reminder(models.Model):
+    """A user's "remind me later" of one chat message (Talk's reminder API)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Like Reaction.message: no database constraint, no ORM cascade (raw deletes of rooms and
+    # chats); reminders are only read joined to a live message of a room the user is in.
+    message = models.ForeignKey(ChatMessage, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    remind_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["remind_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="reminder_one_per_user_message")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on #{self.message_id} at {self.remind_at:%Y-%m-%d %H:%M}"

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
-from conversations.models import Attendee, ChatMessage, Poll, PollVote, Reaction
-from conversations.serializers import timestamp
+from conversations.models import Attendee, ChatMessage, Poll, PollVote, Reaction, Reminder, User
+from conversations.serializers import message_payload, timestamp
 from project.ocs.renderers import JsonObject
 
 
@@ -121,3 +122,48 @@ def poll_payload(poll: Poll, *, viewer: Attendee) -> dict[str, Any]:
         ]
     data["votedSelf"] = voted_self
     return data
+
+
+UPCOMING_REMINDERS = 10
+
+
+def reminder_payload(reminder: Reminder, *, user_id: str, token: str) -> dict[str, Any]:
+    return {
+        "userId": user_id,
+        "token": token,
+        "messageId": reminder.message_id,
+        "timestamp": timestamp(reminder.remind_at),
+    }
+
+
+def upcoming_reminders(*, user: User) -> list[dict[str, Any]]:
+    """The user's next reminders (Talk: 10) still to come, of messages that have not expired in
+    rooms the user is still in, soonest first: one query."""
+    now = timezone.now()
+    in_room = Attendee.objects.filter(
+        room_id=OuterRef("message__room_id"), actor_type=Attendee.ACTOR_USERS, user_id=user.pk
+    )
+    reminders = (
+        Reminder.objects.filter(user=user, remind_at__gte=now)
+        .filter(Exists(in_room))
+        .filter(Q(message__expires_at__isnull=True) | Q(message__expires_at__gt=now))
+        .select_related("message", "message__room")
+        .order_by("remind_at", "id")[:UPCOMING_REMINDERS]
+    )
+    result = []
+    for reminder in reminders:
+        message = reminder.message
+        payload = message_payload(message, room_token=message.room.token, viewer_actor_id=user.username)
+        result.append(
+            {
+                "reminderTimestamp": timestamp(reminder.remind_at),
+                "roomToken": message.room.token,
+                "messageId": message.pk,
+                "actorType": payload["actorType"],
+                "actorId": payload["actorId"],
+                "actorDisplayName": payload["actorDisplayName"],
+                "message": payload["message"],
+                "messageParameters": payload["messageParameters"],
+            }
+        )
+    return result

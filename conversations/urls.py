@@ -45,4 +45,10 @@ urlpatterns += [
     ),
     path("apps/spreed/api/v1/poll/<token:token>", chat_extra_views.PollCreateView.as_view(), name="poll-create"),
     path("apps/spreed/api/v1/poll/<token:token>/<int:poll_id>", chat_extra_views.PollView.as_view(), name="poll"),
+    path(f"{CHAT}/<int:message_id>/reminder", chat_extra_views.ReminderView.as_view(), name="chat-reminder"),
+    path(
+        "apps/spreed/api/v1/chat/upcoming-reminders",
+        chat_extra_views.UpcomingRemindersView.as_view(),
+        name="chat-upcoming-reminders",
+    ),
 ]

@@ -54,6 +54,8 @@ TALK_FEATURES = [
     "conversation-permissions",
     "chat-permission",
     "talk-polls",
+    "remind-me-later",
+    "upcoming-reminders",
 ]
 TALK_LOCAL_CONFIGS = {
     "attachments": ["allowed", "folder"],

@@ -97,8 +97,10 @@ TALK_SURFACE_FEATURES = {
     "conversation-permissions",
     "chat-permission",
     "talk-polls",
+    "remind-me-later",
+    "upcoming-reminders",
 }
-NOT_OFFERED = {"remind-me-later", "upcoming-reminders", "avatar", "chat-get-context", "silent-send"}
+NOT_OFFERED = {"avatar", "chat-get-context", "silent-send"}
 
 
 def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(client_for: Any, owner: User) -> None:
