@@ -119,3 +119,8 @@ class PollVoteInput(OcsInputSerializer):
 
 class ReminderInput(OcsInputSerializer):
     timestamp = StrictIntegerField()
+
+
+class AvatarEmojiInput(OcsInputSerializer):
+    emoji = StrictCharField()
+    color = StrictCharField(required=False, default=None, allow_null=True)

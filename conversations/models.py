@@ -137,6 +137,9 @@ class Conversation(models.Model):
     recording_consent = models.PositiveSmallIntegerField(default=0)
     mention_permissions = models.PositiveSmallIntegerField(default=0)
     avatar_version = models.CharField(max_length=32, default="1", blank=True)
+    # --- Talk surface (issue 10): an emoji avatar (the emoji and its background, RRGGBB) ---
+    avatar_emoji = models.CharField(max_length=64, blank=True)
+    avatar_color = models.CharField(max_length=6, blank=True)
     call_flag = models.PositiveSmallIntegerField(default=0)
     active_since = models.DateTimeField(null=True, blank=True)
     last_activity = models.DateTimeField(default=timezone.now, db_index=True)

@@ -4,15 +4,17 @@ permissions endpoint answers the changed participant)."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations import views
-from conversations.inputs import AttendeePermissionsInput, LevelInput, PermissionsInput, StateInput
+from conversations.inputs import AttendeePermissionsInput, AvatarEmojiInput, LevelInput, PermissionsInput, StateInput
+from conversations.models import Conversation
 from conversations.serializers import participant_payload
-from conversations.services import attendee_settings
+from conversations.services import attendee_settings, avatars
 from project.errors import BadRequest
 from project.ocs.schema import int_field, ocs_body, ocs_responses, str_field
 
@@ -113,3 +115,51 @@ class AttendeePermissionsView(views.RoomView):
             permissions=values["permissions"],
         )
         return Response([participant_payload(target, room=attendee.room)])
+
+
+class AvatarView(views.RoomView):
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
+    def get(self, request: Request, token: str) -> HttpResponse:
+        """The conversation's picture (SVG)."""
+        attendee = self.get_attendee(token)
+        return _svg(attendee.room, dark=False)
+
+    def delete(self, request: Request, token: str) -> Response:
+        """Remove the custom picture (moderators): 200 with the conversation."""
+        attendee = self.get_attendee(token, moderator=True)
+        room = avatars.conversation_avatar_delete(actor=request.user, attendee=attendee)
+        return self.room_response(room)
+
+
+class AvatarDarkView(views.RoomView):
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
+    def get(self, request: Request, token: str) -> HttpResponse:
+        """The conversation's picture for a dark theme (SVG)."""
+        attendee = self.get_attendee(token)
+        return _svg(attendee.room, dark=True)
+
+
+class AvatarEmojiView(views.RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "AvatarEmojiRequest",
+            emoji=str_field(help_text="One emoji"),
+            color=str_field(required=False, help_text="Background RRGGBB (default: Talk's)"),
+        ),
+        responses=ocs_responses(_400="emoji, color, type"),
+    )
+    def post(self, request: Request, token: str) -> Response:
+        """Give the conversation an emoji picture (moderators): 200 with the conversation."""
+        attendee = self.get_attendee(token, moderator=True)
+        values = AvatarEmojiInput.from_request(request)
+        room = avatars.conversation_avatar_emoji_set(
+            actor=request.user, attendee=attendee, emoji=values["emoji"], color=values["color"]
+        )
+        return self.room_response(room)
+
+
+def _svg(room: Conversation, *, dark: bool) -> HttpResponse:
+    response = HttpResponse(avatars.avatar_svg(room, dark=dark), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"  # clients key the cache on avatarVersion
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

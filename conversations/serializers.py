@@ -121,6 +121,8 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
     "read_only_off": ("{actor} unlocked the conversation", "You unlocked the conversation", ""),
     "poll_voted": ("Someone voted on the poll {poll}", "You voted on the poll {poll}", ""),
     "poll_closed": ("{actor} ended the poll {poll}", "You ended the poll {poll}", ""),
+    "avatar_set": ("{actor} set the conversation picture", "You set the conversation picture", ""),
+    "avatar_removed": ("{actor} removed the conversation picture", "You removed the conversation picture", ""),
 }
 
 
@@ -281,7 +283,7 @@ def room_payload(
         "lastCommonReadMessage": last_common_read_message,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": False,
+        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "mentionPermissions": room.mention_permissions,
@@ -345,7 +347,7 @@ def room_payload_limited(room: Conversation) -> dict[str, Any]:
         "lastCommonReadMessage": 0,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": False,
+        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "mentionPermissions": room.mention_permissions,

@@ -51,4 +51,15 @@ urlpatterns += [
         chat_extra_views.UpcomingRemindersView.as_view(),
         name="chat-upcoming-reminders",
     ),
+    path("apps/spreed/api/v1/room/<token:token>/avatar", room_extra_views.AvatarView.as_view(), name="room-avatar"),
+    path(
+        "apps/spreed/api/v1/room/<token:token>/avatar/dark",
+        room_extra_views.AvatarDarkView.as_view(),
+        name="room-avatar-dark",
+    ),
+    path(
+        "apps/spreed/api/v1/room/<token:token>/avatar/emoji",
+        room_extra_views.AvatarEmojiView.as_view(),
+        name="room-avatar-emoji",
+    ),
 ]

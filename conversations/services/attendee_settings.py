@@ -59,7 +59,7 @@ def attendee_notification_calls_set(*, attendee: Attendee, level: int) -> None:
     _own_row_update(attendee, notification_calls=level)
 
 
-def _moderator_relock(attendee: Attendee) -> Attendee:
+def moderator_relock(attendee: Attendee) -> Attendee:
     attendee = attendee_relock(attendee)  # a demotion racing the change is seen here
     if attendee.participant_type not in Attendee.MODERATOR_TYPES:
         raise Forbidden()
@@ -70,7 +70,7 @@ def _moderator_relock(attendee: Attendee) -> Attendee:
 def conversation_read_only_set(*, actor: User, attendee: Attendee, state: int) -> Conversation:
     """Lock (1) or unlock (0) the chat of a group or public conversation (400 ``type``,
     ``value``), posting ``read_only`` or ``read_only_off`` when the state changes."""
-    attendee = _moderator_relock(attendee)
+    attendee = moderator_relock(attendee)
     room = attendee.room
     if room.type not in READ_ONLY_TYPES:
         raise BadRequest("type")
@@ -90,7 +90,7 @@ def conversation_default_permissions_set(*, attendee: Attendee, mode: str, permi
     Talk documents. 400 ``mode``, ``type`` (one-to-one, note to self), ``breakout-room``, ``value``."""
     if mode != "default":
         raise BadRequest("mode")
-    attendee = _moderator_relock(attendee)
+    attendee = moderator_relock(attendee)
     room = attendee.room
     if room.type in NO_PERMISSION_TYPES:
         raise BadRequest("type")
@@ -112,7 +112,7 @@ def attendee_permissions_set(*, attendee: Attendee, attendee_id: int, method: st
     """Set, add or remove permissions of one attendee (not a moderator: 403 ``moderator``).
     404 ``participant``; 400 ``method``, ``room-type``, ``type`` (not a person), ``value``.
     The result, when not 0, carries the custom bit."""
-    attendee = _moderator_relock(attendee)
+    attendee = moderator_relock(attendee)
     room = attendee.room
     target = Attendee.objects.select_for_update().filter(room=room, pk=attendee_id).first()
     if target is None:

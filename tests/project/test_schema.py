@@ -190,7 +190,7 @@ def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: 
     ]
 
     assert media_types == {frozenset({"application/json", "application/x-www-form-urlencoded"})}
-    assert len(with_body) == 14 + 11  # + the Talk surface of issue 10
+    assert len(with_body) == 14 + 12  # + the Talk surface of issue 10
 
 
 def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:
