@@ -11,6 +11,13 @@ from conversations.models import Attendee, Reminder
 from conversations.services.chat_guards import visible_message
 from project.errors import BadRequest, NotFound
 
+def _user_id(attendee: Attendee) -> int:
+    """Reminders are for logged-in users (Talk: 404 for guests)."""
+    if attendee.user_id is None:
+        raise NotFound()
+    return attendee.user_id
+
+
 # datetime's own range; Talk takes any unix time.
 TIMESTAMP_MAX = 253402300799  # 9999-12-31T23:59:59Z
 
@@ -24,7 +31,7 @@ def reminder_set(*, attendee: Attendee, message_id: int, timestamp: int) -> Remi
         raise BadRequest("timestamp")
     remind_at = datetime.fromtimestamp(timestamp, tz=UTC)
     reminder, _ = Reminder.objects.update_or_create(
-        user_id=attendee.user_id, message=message, defaults={"remind_at": remind_at}
+        user_id=_user_id(attendee), message=message, defaults={"remind_at": remind_at}
     )
     return reminder
 
@@ -32,7 +39,7 @@ def reminder_set(*, attendee: Attendee, message_id: int, timestamp: int) -> Remi
 def reminder_get(*, attendee: Attendee, message_id: int) -> Reminder:
     """The caller's reminder of a message: 404 ``message`` (unknown message), ``reminder`` (none)."""
     message = visible_message(room=attendee.room, message_id=message_id, error="message")
-    reminder = Reminder.objects.filter(user_id=attendee.user_id, message=message).first()
+    reminder = Reminder.objects.filter(user_id=_user_id(attendee), message=message).first()
     if reminder is None:
         raise NotFound("reminder")
     return reminder
@@ -42,4 +49,4 @@ def reminder_get(*, attendee: Attendee, message_id: int) -> Reminder:
 def reminder_delete(*, attendee: Attendee, message_id: int) -> None:
     """Remove the caller's reminder of a message (none is fine, as in Talk)."""
     message = visible_message(room=attendee.room, message_id=message_id, error="message")
-    Reminder.objects.filter(user_id=attendee.user_id, message=message).delete()
+    Reminder.objects.filter(user_id=_user_id(attendee), message=message).delete()
