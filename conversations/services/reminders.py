@@ -11,6 +11,7 @@ from conversations.models import Attendee, Reminder
 from conversations.services.chat_guards import visible_message
 from project.errors import BadRequest, NotFound
 
+
 def _user_id(attendee: Attendee) -> int:
     """Reminders are for logged-in users (Talk: 404 for guests)."""
     if attendee.user_id is None:
