@@ -95,12 +95,17 @@ class World:
         participants = self.server.request("GET", f"{V4}/room/{parent}/participants", auth=TEACHER)
         self.attendee_ids = [participant["attendeeId"] for participant in participants.data]
         # A message and a poll, so that the chat, reaction, reminder and poll routes reach their logic.
-        message = self.server.request("POST", f"{V1}/chat/{plain}", auth=TEACHER, data={"message": "Fuzz"})
+        # In the first token, the one drawn most often.
+        message = self.server.request("POST", f"{V1}/chat/{parent}", auth=TEACHER, data={"message": "Fuzz"})
         poll = self.server.request(
-            "POST", f"{V1}/poll/{plain}", auth=TEACHER, json_body={"question": "Fuzz?", "options": ["a", "b"]}
+            "POST", f"{V1}/poll/{parent}", auth=TEACHER, json_body={"question": "Fuzz?", "options": ["a", "b"]}
         )
         assert (message.status, poll.status) == (201, 201), (message.body, poll.body)
         self.message_ids, self.poll_ids = [message.data["id"]], [poll.data["id"]]
+        reminder = self.server.request(
+            "POST", f"{V1}/chat/{parent}/{message.data['id']}/reminder", auth=TEACHER, data={"timestamp": 2**31}
+        )
+        assert reminder.status == 201, reminder.body
 
     def _create(self, name: str) -> str:
         created = self.server.request("POST", f"{V4}/room", auth=TEACHER, data={"roomType": 2, "roomName": name})
