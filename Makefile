@@ -15,7 +15,7 @@ VAR ?= var
 SECRET_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(VAR)/secret_key)}"
 DEMO_ENV = DEMO_PASSWORD="$${DEMO_PASSWORD:-$$(cat $(VAR)/demo_password)}"
 
-.PHONY: serve test setup lint bench clean-venv lock manage
+.PHONY: serve test setup lint bench clean-venv lock manage .venv-clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,7 +75,16 @@ manage: $(VENV)/.requirements $(VAR)/secret_key
 # check and makemigrations only need some secret key; the tests set their own settings.
 CHECK_ENV = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-only-for-make-test}"
 
-test: $(VENV)/.requirements-dev
+# Third-party Talk clients for the end-to-end tests, in a virtualenv of their own.
+CLIENTS_VENV ?= .venv-clients
+$(CLIENTS_VENV)/.requirements: requirements-clients.txt
+	$(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet -r requirements-clients.txt
+	touch $@
+
+.venv-clients: $(CLIENTS_VENV)/.requirements
+
+test: $(VENV)/.requirements-dev $(CLIENTS_VENV)/.requirements
 	$(CHECK_ENV) $(BIN)/python manage.py check --fail-level WARNING
 	$(CHECK_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(CHECK_ENV) $(BIN)/mypy

@@ -40,6 +40,27 @@ TALK_FEATURES = [
     "room-description",
     "breakout-rooms-v1",
     "message-expiration",
+    # Talk surface (issue 10)
+    "reactions",
+    "edit-messages",
+    "edit-messages-note-to-self",
+    "delete-messages",
+    "delete-messages-unlimited",
+    "clear-history",
+    "chat-read-marker",
+    "chat-read-last",
+    "chat-unread",
+    "mention-flag",
+    "direct-mention-flag",
+    "favorites",
+    "notification-levels",
+    "notification-calls",
+    "read-only-rooms",
+    "conversation-permissions",
+    "chat-permission",
+    "talk-polls",
+    "remind-me-later",
+    "upcoming-reminders",
 ]
 TALK_LOCAL_CONFIGS = {
     "attachments": ["allowed", "folder"],
@@ -57,7 +78,7 @@ def talk_capabilities(*, logged_in: bool) -> dict[str, Any]:
     calls, recording, SIP and federation are not offered by this service, so they read false."""
     return {
         "features": list(TALK_FEATURES),
-        "features-local": ["listable-rooms"],
+        "features-local": ["listable-rooms", "favorites"],
         "config": {
             "attachments": {"allowed": False},
             "call": {

@@ -18,8 +18,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from conversations.chat_extra_views import ChatWithHistoryView
 from conversations.serializers import CHAT_WAIT_DEFAULT, CHAT_WAIT_MAX
-from conversations.views import ChatView
 from live import hub
 from project.ocs.inputs import parse_strict_int
 
@@ -31,7 +31,7 @@ def chat_wait_seconds(request: HttpRequest) -> int:
     return CHAT_WAIT_DEFAULT if value is None else max(0, min(value, CHAT_WAIT_MAX))
 
 
-chat_sync = ChatView.as_view()
+chat_sync = ChatWithHistoryView.as_view()
 
 
 def _release_connection() -> None:
@@ -61,5 +61,5 @@ async def chat(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # drf-spectacular documents this route from the class, as it does for any APIView.
-chat.cls = ChatView  # type: ignore[attr-defined]
+chat.cls = ChatWithHistoryView  # type: ignore[attr-defined]
 chat.initkwargs = {}  # type: ignore[attr-defined]

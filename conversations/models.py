@@ -79,6 +79,9 @@ class Conversation(models.Model):
     recording_consent = models.PositiveSmallIntegerField(default=0)
     mention_permissions = models.PositiveSmallIntegerField(default=0)
     avatar_version = models.CharField(max_length=32, default="1", blank=True)
+    # --- Talk surface (issue 10): an emoji avatar (the emoji and its background, RRGGBB) ---
+    avatar_emoji = models.CharField(max_length=64, blank=True)
+    avatar_color = models.CharField(max_length=6, blank=True)
     call_flag = models.PositiveSmallIntegerField(default=0)
     active_since = models.DateTimeField(null=True, blank=True)
     last_activity = models.DateTimeField(default=timezone.now, db_index=True)
@@ -209,6 +212,7 @@ class ChatMessage(models.Model):
     class Type(models.TextChoices):
         COMMENT = "comment", "comment"
         SYSTEM = "system", "system"
+        COMMENT_DELETED = "comment_deleted", "deleted comment"  # Talk surface (issue 10)
 
     room = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
@@ -224,6 +228,14 @@ class ChatMessage(models.Model):
     reply_to = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # --- Talk surface (issue 10): the last edit of a comment (Talk's lastEdit* keys) ---
+    last_edit_actor_type = models.CharField(max_length=32, blank=True)
+    last_edit_actor_id = models.CharField(max_length=255, blank=True)
+    last_edit_actor_display_name = models.CharField(max_length=255, blank=True)
+    last_edited_at = models.DateTimeField(null=True, blank=True)
+    # --- Talk surface (issue 10): emoji -> count, kept with the reaction rows (as Talk's comments
+    # table does) so that a chat page needs no query for reactions unless it has some ---
+    reactions = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -231,3 +243,106 @@ class ChatMessage(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.system_message or self.message[:40]}"
+
+
+# --- Talk surface (issue 10) ------------------------------------------------------------------
+
+
+class Reaction(models.Model):
+    """One actor's emoji reaction to one chat comment (Talk's reactions API)."""
+
+    # No database constraint and no ORM cascade: rooms and their chat are also deleted by raw
+    # DELETEs (breakout rooms, cleared history) that must stay one statement each; the services
+    # that delete messages delete their reactions first, and reactions are only ever read by the
+    # id of a live message.
+    message = models.ForeignKey(
+        ChatMessage, on_delete=models.DO_NOTHING, db_constraint=False, related_name="reaction_rows"
+    )
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    reaction = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "actor_type", "actor_id", "reaction"], name="reaction_unique_per_actor"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reaction} by {self.actor_type}/{self.actor_id} on #{self.message_id}"
+
+
+class Poll(models.Model):
+    """A poll shared into a conversation's chat (Talk's poll API). ``votes`` and ``num_voters`` are
+    recounted under the tree lock at every vote, so showing a poll costs no aggregate query."""
+
+    class Status(models.IntegerChoices):
+        OPEN = 0, "open"
+        CLOSED = 1, "closed"
+
+    class ResultMode(models.IntegerChoices):
+        PUBLIC = 0, "public"
+        HIDDEN = 1, "hidden"
+
+    # No database constraint and no ORM cascade, like Reaction.message: rooms are also deleted by
+    # raw DELETEs; polls are only ever read through the id of a live room.
+    room = models.ForeignKey(Conversation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    question = models.TextField()
+    options = models.JSONField(default=list)
+    votes = models.JSONField(default=dict, blank=True)
+    num_voters = models.PositiveIntegerField(default=0)
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    status = models.PositiveSmallIntegerField(choices=Status.choices, default=Status.OPEN)
+    result_mode = models.PositiveSmallIntegerField(choices=ResultMode.choices, default=ResultMode.PUBLIC)
+    max_votes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__lte=1), name="poll_status_valid"),
+            models.CheckConstraint(condition=Q(result_mode__lte=1), name="poll_result_mode_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Poll #{self.pk}: {self.question[:40]}"
+
+
+class PollVote(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="vote_rows")
+    actor_type = models.CharField(max_length=32, default=Attendee.ACTOR_USERS)
+    actor_id = models.CharField(max_length=255)
+    actor_display_name = models.CharField(max_length=255, blank=True)
+    option_id = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "actor_type", "actor_id", "option_id"], name="poll_vote_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_type}/{self.actor_id} -> option {self.option_id} of poll {self.poll_id}"
+
+
+class Reminder(models.Model):
+    """A user's "remind me later" of one chat message (Talk's reminder API)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Like Reaction.message: no database constraint, no ORM cascade (raw deletes of rooms and
+    # chats); reminders are only read joined to a live message of a room the user is in.
+    message = models.ForeignKey(ChatMessage, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    remind_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["remind_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "message"], name="reminder_one_per_user_message")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on #{self.message_id} at {self.remind_at:%Y-%m-%d %H:%M}"

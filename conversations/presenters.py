@@ -95,6 +95,20 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "breakout_rooms_started": ("{actor} started breakout rooms", "You started breakout rooms", ""),
     "breakout_rooms_stopped": ("{actor} stopped breakout rooms", "You stopped breakout rooms", ""),
+    # Talk surface (issue 10)
+    "message_edited": ("{actor} edited a message", "You edited a message", ""),
+    "message_deleted": ("Message deleted by {actor}", "Message deleted by you", ""),
+    "history_cleared": (
+        "{actor} cleared the history of the conversation",
+        "You cleared the history of the conversation",
+        "",
+    ),
+    "read_only": ("{actor} locked the conversation", "You locked the conversation", ""),
+    "read_only_off": ("{actor} unlocked the conversation", "You unlocked the conversation", ""),
+    "poll_voted": ("Someone voted on the poll {poll}", "You voted on the poll {poll}", ""),
+    "poll_closed": ("{actor} ended the poll {poll}", "You ended the poll {poll}", ""),
+    "avatar_set": ("{actor} set the conversation picture", "You set the conversation picture", ""),
+    "avatar_removed": ("{actor} removed the conversation picture", "You removed the conversation picture", ""),
 }
 
 
@@ -123,6 +137,8 @@ def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> st
 
 
 def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
+    if message.message_type == ChatMessage.Type.COMMENT_DELETED:  # Talk surface (issue 10)
+        return deleted_message_payload(message, room_token=room_token, viewer_actor_id=viewer_actor_id)
     is_system = message.message_type == ChatMessage.Type.SYSTEM
     parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
     parameters.pop("text", None)
@@ -139,9 +155,47 @@ def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: s
         "messageType": message.message_type,
         "isReplyable": not is_system,
         "referenceId": message.reference_id,
-        "reactions": [],
+        "reactions": message.reactions or [],  # Talk surface (issue 10): PHP's empty array
         "expirationTimestamp": timestamp(message.expires_at),
         "markdown": not is_system,
+        **edit_payload(message),  # Talk surface (issue 10)
+    }
+
+
+def edit_payload(message: ChatMessage) -> dict[str, Any]:
+    """Talk's ``lastEdit*`` keys, on comments that were edited."""
+    if message.last_edited_at is None:
+        return {}
+    return {
+        "lastEditActorType": message.last_edit_actor_type,
+        "lastEditActorId": message.last_edit_actor_id,
+        "lastEditActorDisplayName": message.last_edit_actor_display_name,
+        "lastEditTimestamp": timestamp(message.last_edited_at),
+    }
+
+
+def deleted_message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
+    """A deleted comment: Talk's placeholder "Message deleted by {actor}" (``you`` for the one who
+    deleted it), no text, no reactions, not replyable."""
+    deleter = message.parameters.get("actor", {}) if isinstance(message.parameters, dict) else {}
+    by_viewer = viewer_actor_id is not None and deleter.get("id") == viewer_actor_id
+    return {
+        "id": message.pk,
+        "token": room_token,
+        "actorType": message.actor_type,
+        "actorId": message.actor_id,
+        "actorDisplayName": message.actor_display_name,
+        "timestamp": timestamp(message.created_at),
+        "message": "Message deleted by you" if by_viewer else "Message deleted by {actor}",
+        "messageParameters": {"actor": deleter} if deleter else {},
+        "systemMessage": "",
+        "messageType": ChatMessage.Type.COMMENT_DELETED,
+        "isReplyable": False,
+        "referenceId": message.reference_id,
+        "reactions": [],
+        "expirationTimestamp": timestamp(message.expires_at),
+        "markdown": False,
+        **edit_payload(message),
     }
 
 
@@ -204,13 +258,13 @@ def room_payload(
         "lobbyState": room.lobby_state,
         "lobbyTimer": timestamp(room.lobby_timer),
         "unreadMessages": 0 if held_in_lobby else unread_messages,
-        "unreadMention": False,
-        "unreadMentionDirect": False,
+        "unreadMention": not held_in_lobby and attendee.last_mention_message > attendee.last_read_message,
+        "unreadMentionDirect": not held_in_lobby and attendee.last_mention_direct > attendee.last_read_message,
         "lastReadMessage": attendee.last_read_message,
         "lastCommonReadMessage": last_common_read_message,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": False,
+        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "mentionPermissions": room.mention_permissions,
@@ -274,7 +328,7 @@ def room_payload_limited(room: Conversation) -> dict[str, Any]:
         "lastCommonReadMessage": 0,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": False,
+        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "mentionPermissions": room.mention_permissions,

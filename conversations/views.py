@@ -126,7 +126,9 @@ class RoomViewSet(ViewSetMixin, RoomView):
 
     def retrieve(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token)
-        return self.room_response(attendee.room)
+        response = self.room_response(attendee.room)
+        response["X-Nextcloud-Talk-Hash"] = talk_config_hash()  # nc_py_api reads it after every call
+        return response
 
     @extend_schema(request=body(RoomRenameInput), responses=ocs_responses(_400="name, type"))
     def update(self, request: Request, token: str) -> Response:

@@ -41,3 +41,10 @@ class PreconditionFailed(ServiceError):
 
 class PayloadTooLarge(ServiceError):
     status_code = 413
+
+
+class NotFoundInRoom(NotFound):
+    """404 for an object inside a room the caller is already in (a message, a poll, a reaction):
+    it probes no secret, so the brute-force guard does not count it (issue 10)."""
+
+    counts_as_probe = False

@@ -13,6 +13,7 @@ from django.utils import timezone
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.permissions import can_chat, is_held_in_lobby
 from conversations.services.primitives import room_tree_lock
+from conversations.services.read_markers import mention_markers_update
 from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed
 
@@ -80,6 +81,7 @@ def chat_message_post(
     )
     Conversation.objects.filter(pk=room.pk).update(last_activity=now)
     Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
+    mention_markers_update(message=created, author=attendee)  # Talk surface (issue 10): unreadMention
     events_record(
         type="chat.message",
         token=room.token,

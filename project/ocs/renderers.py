@@ -27,11 +27,15 @@ V1_OK_STATUSCODE = 100
 OCS_PREFIX = "/ocs/"
 
 
+class JsonObject(dict):
+    """A map that Talk sends as an object even when empty (PHP's ``stdClass``)."""
+
+
 def php_empty_maps(value: Any) -> Any:
     """PHP encodes an empty associative array as ``[]``; so do we, at every depth."""
     if isinstance(value, dict):
         if not value:
-            return []
+            return {} if isinstance(value, JsonObject) else []
         return {key: php_empty_maps(item) for key, item in value.items()}
     if isinstance(value, list):
         return [php_empty_maps(item) for item in value]

@@ -76,3 +76,36 @@ def test_cloud_user_needs_a_login(anonymous_client: APIClient, db: None) -> None
 
     assert response.status_code == 401
     assert response.json()["ocs"]["meta"]["statuscode"] == 997
+
+
+TALK_SURFACE_FEATURES = {
+    "reactions",
+    "edit-messages",
+    "edit-messages-note-to-self",
+    "delete-messages",
+    "delete-messages-unlimited",
+    "clear-history",
+    "chat-read-marker",
+    "chat-read-last",
+    "chat-unread",
+    "mention-flag",
+    "direct-mention-flag",
+    "favorites",
+    "notification-levels",
+    "notification-calls",
+    "read-only-rooms",
+    "conversation-permissions",
+    "chat-permission",
+    "talk-polls",
+    "remind-me-later",
+    "upcoming-reminders",
+}
+NOT_OFFERED = {"avatar", "chat-get-context", "silent-send"}
+
+
+def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(client_for: Any, owner: User) -> None:
+    spreed = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]
+    features = set(spreed["features"])
+
+    assert features >= TALK_SURFACE_FEATURES
+    assert not NOT_OFFERED & features

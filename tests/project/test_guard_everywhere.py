@@ -244,19 +244,27 @@ def test_the_client_address_is_the_entry_as_many_from_the_right_as_there_are_tru
 
 
 def test_unknown_ocs_routes_do_not_lock_a_client_out_while_unknown_tokens_do(
-    settings: Any, client_for: Any, outsider: User, room: Conversation
+    settings: Any, client_for: Any, student: User, room: Conversation
 ) -> None:
     settings.BRUTEFORCE_PROTECTION = True
     settings.BRUTEFORCE_MAX_ATTEMPTS = 10
-    client = client_for(outsider)
+    client = client_for(student)
 
     routes = [
-        client.get(f"/ocs/v2.php/apps/spreed/api/v1/reaction/{room.token}/{i}", REMOTE_ADDR=ADDRESS).status_code
+        client.get(f"/ocs/v2.php/apps/spreed/api/v1/no-such-feature/{room.token}/{i}", REMOTE_ADDR=ADDRESS).status_code
+        for i in range(100)
+    ]
+    # Missing message ids in a room the caller is in probe no secret either (issue 10).
+    messages = [
+        client.get(
+            f"/ocs/v2.php/apps/spreed/api/v1/reaction/{room.token}/{900000 + i}", REMOTE_ADDR=ADDRESS
+        ).status_code
         for i in range(100)
     ]
     still_in = client.get("/ocs/v2.php/cloud/capabilities", REMOTE_ADDR=ADDRESS).status_code
     tokens = [client.get(f"{V4}/room/unknown{i:04d}", REMOTE_ADDR=ADDRESS).status_code for i in range(20)]
 
     assert routes == [404] * 100
+    assert messages == [404] * 100
     assert still_in == 200
     assert tokens == [404] * 10 + [429] * 10

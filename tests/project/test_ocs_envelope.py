@@ -164,7 +164,7 @@ def test_tokens_outside_the_route_pattern_answer_the_plain_404(anonymous_client:
     "path",
     [
         "/ocs/v2.php/apps/spreed/api/v9/room",
-        "/ocs/v2.php/apps/spreed/api/v1/reaction/abcd1234/12",
+        "/ocs/v2.php/apps/spreed/api/v1/no-such-feature/abcd1234/12",
         "/ocs/v2.php/apps/spreed/api/v4/room/abcd1234/nothing",
         "/ocs/v2.php/",
         "/ocs/v3.php/anything",

@@ -1,0 +1,165 @@
+"""Conversation endpoints of the Talk surface (issue 10): favorites, notification levels,
+read-only and permissions. Each answers the conversation as Talk 20 does (the attendee
+permissions endpoint answers the changed participant)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from conversations import views
+from conversations.inputs import AttendeePermissionsInput, AvatarEmojiInput, LevelInput, PermissionsInput, StateInput
+from conversations.models import Conversation
+from conversations.presenters import participant_payload
+from conversations.services import attendee_settings, avatars
+from project.errors import BadRequest
+from project.ocs.schema import int_field, ocs_body, ocs_responses, str_field
+
+LEVEL_BODY = ocs_body("NotificationLevelRequest", level=int_field(help_text="See Talk's notification levels"))
+
+
+class FavoriteView(views.RoomView):
+    def post(self, request: Request, token: str) -> Response:
+        """Add the conversation to the caller's favorites."""
+        attendee = self.get_attendee(token)
+        attendee_settings.attendee_favorite_set(attendee=attendee, favorite=True)
+        return self.room_response(attendee.room)
+
+    def delete(self, request: Request, token: str) -> Response:
+        """Remove the conversation from the caller's favorites."""
+        attendee = self.get_attendee(token)
+        attendee_settings.attendee_favorite_set(attendee=attendee, favorite=False)
+        return self.room_response(attendee.room)
+
+
+class NotifyView(views.RoomView):
+    @extend_schema(request=LEVEL_BODY, responses=ocs_responses(_400="level"))
+    def post(self, request: Request, token: str) -> Response:
+        """The caller's chat notification level: 0 default, 1 always, 2 mentions, 3 never."""
+        attendee = self.get_attendee(token)
+        level = LevelInput.from_request(request, choices=attendee_settings.NOTIFICATION_LEVELS)["level"]
+        attendee_settings.attendee_notification_level_set(attendee=attendee, level=level)
+        return self.room_response(attendee.room)
+
+
+class NotifyCallsView(views.RoomView):
+    @extend_schema(request=LEVEL_BODY, responses=ocs_responses(_400="level"))
+    def post(self, request: Request, token: str) -> Response:
+        """Call notifications for the caller: 0 off, 1 on."""
+        attendee = self.get_attendee(token)
+        level = LevelInput.from_request(request, choices=attendee_settings.NOTIFICATION_CALL_LEVELS)["level"]
+        attendee_settings.attendee_notification_calls_set(attendee=attendee, level=level)
+        return self.room_response(attendee.room)
+
+
+class ReadOnlyView(views.RoomView):
+    @extend_schema(
+        request=ocs_body("ReadOnlyRequest", state=int_field(choices={0: "read-write", 1: "read-only"})),
+        responses=ocs_responses(_400="state, type, value"),
+    )
+    def put(self, request: Request, token: str) -> Response:
+        """Lock (1) or unlock (0) the chat (moderators; group and public conversations)."""
+        attendee = self.get_attendee(token, moderator=True)
+        state = StateInput.from_request(request)["state"]
+        room = attendee_settings.conversation_read_only_set(actor=request.user, attendee=attendee, state=state)
+        return self.room_response(room)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "mode", OpenApiTypes.STR, OpenApiParameter.PATH, pattern="^[a-z]+$", description="default (call: removed)"
+        )
+    ]
+)
+class PermissionsView(views.RoomView):
+    @extend_schema(
+        request=ocs_body("PermissionsRequest", permissions=int_field(min_value=0, max_value=255)),
+        responses=ocs_responses(_400="mode, type, breakout-room, permissions, value"),
+    )
+    def put(self, request: Request, token: str, mode: str) -> Response:
+        """The conversation's default permissions (moderators): resets attendees' own ones."""
+        attendee = self.get_attendee(token, moderator=True)
+        if mode != "default":  # Talk checks the mode before the permissions
+            raise BadRequest("mode")
+        permissions = PermissionsInput.from_request(request)["permissions"]
+        room = attendee_settings.conversation_default_permissions_set(
+            attendee=attendee, mode=mode, permissions=permissions
+        )
+        return self.room_response(room)
+
+
+class AttendeePermissionsView(views.RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "AttendeePermissionsRequest",
+            attendeeId=int_field(),
+            method=str_field(required=False, default="set", help_text="set, add or remove"),
+            permissions=int_field(min_value=0, max_value=255),
+        ),
+        responses=ocs_responses(
+            _400="attendeeId, method, permissions, room-type, type, value", _403="moderator", _404="participant"
+        ),
+    )
+    def put(self, request: Request, token: str) -> Response:
+        """Set, add or remove permissions of one attendee (moderators): 200 with that participant."""
+        attendee = self.get_attendee(token, moderator=True)
+        values = AttendeePermissionsInput.from_request(request)
+        target = attendee_settings.attendee_permissions_set(
+            attendee=attendee,
+            attendee_id=values["attendeeId"],
+            method=values["method"],
+            permissions=values["permissions"],
+        )
+        return Response([participant_payload(target, room=attendee.room)])
+
+
+class AvatarView(views.RoomView):
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
+    def get(self, request: Request, token: str) -> HttpResponse:
+        """The conversation's picture (SVG)."""
+        attendee = self.get_attendee(token)
+        return _svg(attendee.room, dark=False)
+
+    def delete(self, request: Request, token: str) -> Response:
+        """Remove the custom picture (moderators): 200 with the conversation."""
+        attendee = self.get_attendee(token, moderator=True)
+        room = avatars.conversation_avatar_delete(actor=request.user, attendee=attendee)
+        return self.room_response(room)
+
+
+class AvatarDarkView(views.RoomView):
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
+    def get(self, request: Request, token: str) -> HttpResponse:
+        """The conversation's picture for a dark theme (SVG)."""
+        attendee = self.get_attendee(token)
+        return _svg(attendee.room, dark=True)
+
+
+class AvatarEmojiView(views.RoomView):
+    @extend_schema(
+        request=ocs_body(
+            "AvatarEmojiRequest",
+            emoji=str_field(help_text="One emoji"),
+            color=str_field(required=False, help_text="Background RRGGBB (default: Talk's)"),
+        ),
+        responses=ocs_responses(_400="emoji, color, type"),
+    )
+    def post(self, request: Request, token: str) -> Response:
+        """Give the conversation an emoji picture (moderators): 200 with the conversation."""
+        attendee = self.get_attendee(token, moderator=True)
+        values = AvatarEmojiInput.from_request(request)
+        room = avatars.conversation_avatar_emoji_set(
+            actor=request.user, attendee=attendee, emoji=values["emoji"], color=values["color"]
+        )
+        return self.room_response(room)
+
+
+def _svg(room: Conversation, *, dark: bool) -> HttpResponse:
+    response = HttpResponse(avatars.avatar_svg(room, dark=dark), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=86400"  # clients key the cache on avatarVersion
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,92 @@
+"""Reactions to chat comments (Talk's reaction API v1).
+
+Talk answers the failures of this API without an error key (``data: []``): 400 for a reaction
+that is not an emoji or a message that cannot carry reactions, 404 for an unknown message (and,
+when removing, an unknown reaction)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.db import transaction
+from django.db.models import Count, Min
+
+from conversations.models import Attendee, ChatMessage, Reaction
+from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
+from project.errors import BadRequest, NotFound, NotFoundInRoom
+
+# An emoji with its modifiers, joiners and variation selectors (a family, a flag) is a handful of
+# code points; 32 is generous and keeps arbitrary text out.
+REACTION_MAX_CODE_POINTS = 32
+# Letters, digits, punctuation, separators and control characters are not emoji.
+_NOT_EMOJI_CATEGORIES = ("L", "N", "P", "Z", "C")
+_EMOJI_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
+
+
+def reaction_validate(reaction: str) -> str:
+    """A single emoji (400 otherwise): no letters, digits, punctuation or spaces; the joiners and
+    variation selectors of composed emoji are allowed."""
+    if not reaction or len(reaction) > REACTION_MAX_CODE_POINTS:
+        raise BadRequest()
+    for character in reaction:
+        if character in _EMOJI_JOINERS:
+            continue
+        if unicodedata.category(character).startswith(_NOT_EMOJI_CATEGORIES):
+            raise BadRequest()
+    return reaction
+
+
+def _reactable_message(*, attendee: Attendee, message_id: int, missing_context: type[Exception]) -> ChatMessage:
+    message = visible_message(room=attendee.room, message_id=message_id)
+    if message.message_type != ChatMessage.Type.COMMENT:
+        raise missing_context()
+    return message
+
+
+@transaction.atomic
+def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
+    """React with ``reaction`` to a comment of the caller's room. True when it was added, False
+    when the caller had already reacted so (Talk answers 200 instead of 201). System messages and
+    deleted comments carry no reactions (400)."""
+    reaction = reaction_validate(reaction)
+    attendee = attendee_relock(attendee)  # a removal or lobby switch racing the reaction
+    chat_write_check(attendee)
+    message = _reactable_message(attendee=attendee, message_id=message_id, missing_context=BadRequest)
+    # The tree lock serialises this actor's reactions; the unique constraint backs it up.
+    _, created = Reaction.objects.get_or_create(
+        message=message,
+        actor_type=attendee.actor_type,
+        actor_id=attendee.actor_id,
+        reaction=reaction,
+        defaults={"actor_display_name": attendee.display_name},
+    )
+    if created:
+        _counts_refresh(message)
+    return created
+
+
+@transaction.atomic
+def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> None:
+    """Remove the caller's ``reaction`` from a comment (404 when they had not reacted so)."""
+    attendee = attendee_relock(attendee)
+    chat_write_check(attendee)
+    message = _reactable_message(attendee=attendee, message_id=message_id, missing_context=NotFound)
+    deleted, _ = Reaction.objects.filter(
+        message=message, actor_type=attendee.actor_type, actor_id=attendee.actor_id, reaction=reaction
+    ).delete()
+    if not deleted:
+        raise NotFoundInRoom()
+    _counts_refresh(message)
+
+
+def _counts_refresh(message: ChatMessage) -> None:
+    """Recount the message's reactions into ``ChatMessage.reactions`` (emoji in the order they
+    were first used); the caller holds the tree lock, so no reaction of the room changes meanwhile."""
+    rows = (
+        Reaction.objects.filter(message=message)
+        .values("reaction")
+        .annotate(count=Count("id"), first=Min("id"))
+        .order_by("first")
+    )
+    message.reactions = {row["reaction"]: row["count"] for row in rows}
+    message.save(update_fields=["reactions"])
