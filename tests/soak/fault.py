@@ -92,10 +92,11 @@ def student_attendee_ids(token: str) -> dict[str, int]:
     )
 
 
-def kill_at(n: int, rounds: int) -> float:
-    """When round ``n`` kills the workers, as a fraction of the operation's measured duration:
-    spread over the request, the last round after it (the answer may be lost, the change not)."""
-    return 1.3 if n == rounds - 1 else 0.15 + 0.7 * n / max(rounds - 2, 1)
+def kill_at(n: int, rounds: int, duration: float) -> float | None:
+    """When round ``n`` kills the workers, in seconds after the request was sent: spread over the
+    operation's measured ``duration``; ``None`` for the last round, which kills them right after
+    the answer arrived (a committed change must survive the kill)."""
+    return None if n == rounds - 1 else duration * (0.15 + 0.7 * n / max(rounds - 2, 1))
 
 
 class KillRun:
@@ -113,9 +114,10 @@ class KillRun:
         assert status == 200, (status, payload)
         return time.monotonic() - began
 
-    def killed_during(self, method: str, path: str, params: dict | None, after: float) -> int:
-        """Send the request, SIGKILL both workers ``after`` seconds later, wait for the respawn;
-        returns the status the request got (0: the connection died with the worker)."""
+    def killed_during(self, method: str, path: str, params: dict | None, after: float | None) -> int:
+        """Send the request, SIGKILL both workers ``after`` seconds later (``None``: once it was
+        answered), wait for the respawn; returns the status the request got (0: the connection
+        died with the worker)."""
         result: list[int] = []
 
         def send() -> None:
@@ -126,7 +128,10 @@ class KillRun:
 
         thread = threading.Thread(target=send)
         thread.start()
-        time.sleep(after)
+        if after is None:
+            thread.join(timeout=300)
+        else:
+            time.sleep(after)
         self.server.kill_workers()
         thread.join(timeout=300)
         wait_until_up(self.server.port)
@@ -171,7 +176,7 @@ class KillRun:
         for n in range(rounds):
             assert self.call("DELETE", path)[0] == 200
             old = tree_state(self.token)
-            status = self.killed_during("POST", path, {"mode": 1, "amount": ROOMS}, duration * kill_at(n, rounds))
+            status = self.killed_during("POST", path, {"mode": 1, "amount": ROOMS}, kill_at(n, rounds, duration))
             self.check("configure", tree_state(self.token), old, is_new, status)
 
     def reorganize_rounds(self, rounds: int) -> None:
@@ -189,7 +194,7 @@ class KillRun:
             old = tree_state(self.token)
             target = {name: (old["placement"][name][0] + 1 + n) % ROOMS for name in names}
             attendee_map = json.dumps({str(ids[name]): room for name, room in target.items()})
-            status = self.killed_during("POST", path, {"attendeeMap": attendee_map}, duration * kill_at(n, rounds))
+            status = self.killed_during("POST", path, {"attendeeMap": attendee_map}, kill_at(n, rounds, duration))
             expected = {name: [room] for name, room in target.items()}
             self.check("reorganize", tree_state(self.token), old, lambda s, e=expected: s["placement"] == e, status)
 
