@@ -22,12 +22,12 @@ from accounts.models import User
 from breakout.services import lifecycle
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.chat import chat_message_post
-from conversations.services.lifecycle import conversation_delete
+from conversations.services.lifecycle import breakout_room_create_extra, conversation_delete
 from conversations.services.moderators import attendee_promote
 from conversations.services.participants import attendee_remove, participant_leave, participants_add
 from conversations.services.primitives import conversation_tree_lock
 from conversations.services.room_settings import conversation_description_set, conversation_rename
-from project.errors import Forbidden, NotFound
+from project.errors import BadRequest, Forbidden, NotFound
 from tests.breakout.conftest import breakout_rooms, parent_attendee
 from tests.conftest import V1, ocs_data, requires_postgres
 
@@ -378,3 +378,21 @@ def test_a_writer_of_a_breakout_room_removed_while_it_waits_is_404_on_postgres(
     assert isinstance(result, NotFound), result
     assert not Conversation.objects.filter(parent=room).exists()
     assert not ChatMessage.objects.filter(room_id=breakout.pk).exists()
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_extra_room_of_a_moderator_demoted_while_waiting_is_refused_on_postgres(
+    room: Conversation, owner: User, moderator: User
+) -> None:
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=1, attendee_map={})
+
+    result = race_against_lock_holder(
+        room,
+        demoted(moderator),
+        lambda: breakout_room_create_extra(actor=moderator, parent_token=room.token, name="Extra", object_type="room"),
+    )
+
+    assert isinstance(result, BadRequest) and result.data == {"error": "permissions"}, result
+    assert not Conversation.objects.filter(name="Extra").exists()
