@@ -21,7 +21,7 @@ from conversations.services.primitives import (
     room_tree_lock,
     system_messages_post,
 )
-from project.errors import BadRequest
+from project.errors import BadRequest, NotFound
 
 OBJECT_TYPE_BREAKOUT = "room"
 MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
@@ -125,6 +125,19 @@ def conversation_create(
     return room
 
 
+def _extra_room_caller_check(*, parent: Conversation, actor: User) -> None:
+    """The caller checks of an extra breakout room, in the reference's order: not an attendee of
+    a parent they cannot see 400 ``room``, otherwise 400 ``permissions``; not a moderator 400
+    ``permissions``."""
+    caller = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor).first()
+    if caller is None:
+        if parent.type != Conversation.Type.PUBLIC and not parent.listable:
+            raise BadRequest("room")
+        raise BadRequest("permissions")
+    if caller.participant_type not in MODERATOR_TYPES:
+        raise BadRequest("permissions")
+
+
 @transaction.atomic
 def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, object_type: str) -> Conversation:
     """An extra breakout room of a configured parent (contract 1.12 row 3, 4.1 "extra room",
@@ -139,16 +152,16 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
     parent = Conversation.objects.filter(token=parent_token).first()
     if parent is None:
         raise BadRequest("room")
-    caller = Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor).first()
-    if caller is None:
-        if parent.type != Conversation.Type.PUBLIC and not parent.listable:
-            raise BadRequest("room")
-        raise BadRequest("permissions")
-    if caller.participant_type not in MODERATOR_TYPES:
-        raise BadRequest("permissions")
+    _extra_room_caller_check(parent=parent, actor=actor)
     # Lock the tree before reading the mode and status: a concurrent remove, start or stop of the
-    # parent's breakout rooms must not interleave with the creation of this one.
-    parent = room_tree_lock(parent)
+    # parent's breakout rooms must not interleave with the creation of this one. The parent and
+    # the caller's role are read again under the lock: a deletion, removal or demotion may have
+    # committed while this request waited.
+    try:
+        parent = room_tree_lock(parent)
+    except NotFound:
+        raise BadRequest("room") from None
+    _extra_room_caller_check(parent=parent, actor=actor)
     if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED or parent.parent_id is not None:
         raise BadRequest("mode")
     name = room_name_clean(name)

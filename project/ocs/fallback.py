@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
@@ -25,6 +28,10 @@ UNKNOWN_ROUTE_MESSAGE = (
 _TOKEN = re.compile(TokenConverter.regex)
 _PROBE_TOKEN = "aaaa"
 _MAX_SEGMENTS = 16
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+logger = logging.getLogger(__name__)
 
 
 def ocs_error_json(request: HttpRequest, status: int, *, data: Any = None, message: str = "") -> JsonResponse:
@@ -97,7 +104,44 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database cannot be reached, rather than that a query failed:
+    Django's ``InterfaceError`` (the connection is already closed), or an ``OperationalError``
+    from psycopg without an SQLSTATE (connection refused, server closed the connection) or with
+    one of the classes 08 (connection exception) and 57P (the server is shutting down, restarting
+    or not accepting connections yet). Deadlocks, lock timeouts and SQLite's "database is
+    locked" are not: they stay 500s, as the defects they are."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("psycopg"):
+        return False
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
+
+
+def database_unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """503 with ``Retry-After`` (in the OCS envelope under /ocs/, plain text elsewhere) for a
+    request that found the database down: the service is temporarily unavailable, not broken."""
+    logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exc)
+    message = "Service Unavailable"
+    if is_ocs_path(request.path):
+        response: HttpResponse = ocs_error_json(request, 503, message=message)
+    else:
+        response = HttpResponse(message + "\n", status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its ``except`` block, so the exception is still at hand; that
+    # covers the middleware (the brute-force guard's counters, sessions) as well as the views.
+    exc = sys.exc_info()[1]
+    if is_database_unavailable(exc):
+        assert exc is not None
+        return database_unavailable_response(request, exc)
     if is_ocs_path(request.path):
         return ocs_error_json(request, 500, message="Internal Server Error")
     return defaults.server_error(request)

@@ -12,7 +12,10 @@
     failures, an unknown OCS route does not (it probes nothing);
   - every 404 of a lookup under /ocs/ is rebuilt from the status, data and message alone, so
     unknown, foreign and malformed tokens answer the same bytes with the same headers;
-  - an unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page.
+  - an unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page;
+    a database that cannot be reached (down, restarting) is a 503 with ``Retry-After``
+    (``project.ocs.fallback.is_database_unavailable``; ``handler500`` does the same for the
+    middleware's own queries).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from django.utils.deprecation import MiddlewareMixin
 from django.utils.http import parse_header_parameters
 
 from project.bruteforce import guard
-from project.ocs.fallback import ocs_error_json
+from project.ocs.fallback import database_unavailable_response, is_database_unavailable, ocs_error_json
 from project.ocs.renderers import is_ocs_path
 
 logger = logging.getLogger(__name__)
@@ -153,6 +156,8 @@ class OCSMiddleware:
             return 0
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exception):
+            return database_unavailable_response(request, exception)
         if not is_ocs_path(request.path):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)

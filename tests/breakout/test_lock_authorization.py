@@ -21,8 +21,13 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from breakout.services import lifecycle
 from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.services.chat import chat_message_post
+from conversations.services.lifecycle import breakout_room_create_extra, conversation_delete
+from conversations.services.moderators import attendee_promote
+from conversations.services.participants import attendee_remove, participant_leave, participants_add
 from conversations.services.primitives import conversation_tree_lock
-from project.errors import Forbidden, NotFound
+from conversations.services.room_settings import conversation_description_set, conversation_rename
+from project.errors import BadRequest, Forbidden, NotFound
 from tests.breakout.conftest import breakout_rooms, parent_attendee
 from tests.conftest import V1, ocs_data, requires_postgres
 
@@ -279,3 +284,115 @@ def test_a_configure_waiting_for_a_parent_that_is_deleted_is_404_on_postgres(roo
 
     assert isinstance(result, NotFound), result
     assert not Conversation.objects.filter(name__startswith="Room ").exists()
+
+
+# --- conversation writers on a breakout room that a remove deletes while they wait -----------------
+
+# (who, service call on the stale breakout room row): every conversation writer that acts on a
+# breakout room. Each one read the room before the tree lock; a concurrent remove (or reconfigure)
+# of the parent deletes the room with its attendees and chat. Before the lock fixes these were a
+# foreign-key IntegrityError (chat, add), DoesNotExist or a deadlock: 500s.
+ROOM_WRITERS: dict[str, tuple[str, Callable[[User, Conversation, User], Any]]] = {
+    "chat post": (
+        "student",
+        lambda actor, stale, _: chat_message_post(attendee=_stale_attendee(stale, actor), message="hi"),
+    ),
+    "leave": ("student", lambda actor, stale, _: participant_leave(actor=actor, room=stale)),
+    "rename": ("owner", lambda actor, stale, _: conversation_rename(actor=actor, room=stale, name="Renamed")),
+    "description": (
+        "owner",
+        lambda actor, stale, _: conversation_description_set(actor=actor, room=stale, description="table"),
+    ),
+    "add participant": (
+        "owner",
+        lambda actor, stale, other: participants_add(
+            actor=actor, room=stale, new_participant=other.username, source="users"
+        ),
+    ),
+    "remove attendee": (
+        "owner",
+        lambda actor, stale, other: attendee_remove(
+            actor=actor, room=stale, attendee_id=_stale_attendee(stale, other).pk
+        ),
+    ),
+    "promote": (
+        "owner",
+        lambda actor, stale, other: attendee_promote(
+            actor=actor, room=stale, attendee_id=_stale_attendee(stale, other).pk
+        ),
+    ),
+    "delete": ("owner", lambda actor, stale, _: conversation_delete(actor=actor, room=stale)),
+}
+
+_STALE_ATTENDEES: dict[tuple[int, int], Attendee] = {}
+
+
+def _stale_attendee(room: Conversation, user: User) -> Attendee:
+    """The attendee row of ``user`` in ``room`` as the view read it, before the room went."""
+    return _STALE_ATTENDEES[(room.pk, user.pk)]
+
+
+def _read_before_the_lock(breakout: Conversation, users: list[User]) -> Conversation:
+    stale = Conversation.objects.select_related("parent").get(pk=breakout.pk)
+    for row in Attendee.objects.filter(room=breakout, user__in=users).select_related("room", "room__parent"):
+        _STALE_ATTENDEES[(breakout.pk, row.user_id)] = row
+    return stale
+
+
+@pytest.mark.parametrize("writer", list(ROOM_WRITERS))
+def test_a_writer_of_a_breakout_room_removed_before_the_lock_is_404(
+    room: Conversation, owner: User, student: User, configured: Configured, writer: str
+) -> None:
+    breakout = configured(mode=1, amount=1)[0]
+    stale = _read_before_the_lock(breakout, [owner, student])
+    who, write = ROOM_WRITERS[writer]
+    actor = owner if who == "owner" else student
+    lifecycle.breakout_remove(actor=owner, parent=room)
+
+    with pytest.raises(NotFound):
+        write(actor, stale, student)
+
+    assert not Conversation.objects.filter(parent=room).exists()
+    assert not Attendee.objects.filter(room_id=breakout.pk).exists()
+    assert not ChatMessage.objects.filter(room_id=breakout.pk).exists()
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("writer", list(ROOM_WRITERS))
+def test_a_writer_of_a_breakout_room_removed_while_it_waits_is_404_on_postgres(
+    room: Conversation, owner: User, student: User, writer: str
+) -> None:
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=1, attendee_map={})
+    breakout = breakout_rooms(room)[0]
+    stale = _read_before_the_lock(breakout, [owner, student])
+    who, write = ROOM_WRITERS[writer]
+    actor = owner if who == "owner" else student
+
+    def remove() -> None:
+        lifecycle.breakout_remove(actor=owner, parent=room)
+
+    result = race_against_lock_holder(room, remove, lambda: write(actor, stale, student))
+
+    assert isinstance(result, NotFound), result
+    assert not Conversation.objects.filter(parent=room).exists()
+    assert not ChatMessage.objects.filter(room_id=breakout.pk).exists()
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_extra_room_of_a_moderator_demoted_while_waiting_is_refused_on_postgres(
+    room: Conversation, owner: User, moderator: User
+) -> None:
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=1, attendee_map={})
+
+    result = race_against_lock_holder(
+        room,
+        demoted(moderator),
+        lambda: breakout_room_create_extra(actor=moderator, parent_token=room.token, name="Extra", object_type="room"),
+    )
+
+    assert isinstance(result, BadRequest) and result.data == {"error": "permissions"}, result
+    assert not Conversation.objects.filter(name="Extra").exists()

@@ -355,6 +355,37 @@ def test_an_extra_breakout_room_gets_every_parent_moderator(room: Conversation, 
     }
 
 
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [("demoted", "permissions"), ("removed", "room"), ("parent deleted", "room")],
+)
+def test_an_extra_breakout_room_rechecks_the_caller_and_parent_under_the_lock(
+    room: Conversation, moderator: User, monkeypatch: pytest.MonkeyPatch, change: str, error: str
+) -> None:
+    from conversations.services import lifecycle
+
+    breakout_rooms_build(room, count=1)
+    lock = lifecycle.room_tree_lock
+
+    def change_then_lock(target: Conversation) -> Conversation:
+        # What a transaction that held the tree lock while this request waited leaves behind.
+        if change == "demoted":
+            Attendee.objects.filter(user=moderator).update(participant_type=Attendee.ParticipantType.USER)
+        elif change == "removed":
+            Attendee.objects.filter(user=moderator).delete()
+        else:
+            Conversation.objects.filter(pk=room.pk).delete()
+        return lock(target)
+
+    monkeypatch.setattr(lifecycle, "room_tree_lock", change_then_lock)
+
+    with pytest.raises(BadRequest) as refused:
+        breakout_room_create_extra(actor=moderator, parent_token=room.token, name="Extra", object_type="room")
+
+    assert refused.value.data == {"error": error}
+    assert not Conversation.objects.filter(name="Extra").exists()
+
+
 def test_removal_from_a_parent_cascades_to_its_breakout_rooms(room: Conversation, owner: User, moderator: User) -> None:
     breakout_rooms_build(room, count=2)
 

@@ -332,3 +332,109 @@ def test_postgresql_connections_are_health_checked() -> None:
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL run's own connection")
 def test_the_running_postgresql_connection_is_health_checked() -> None:
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+# --- the database down: 503, not 500 ---------------------------------------------------------------
+
+
+def test_connection_errors_are_unavailable_and_query_errors_are_not() -> None:
+    import sqlite3
+
+    import psycopg
+    from django.db import InterfaceError, OperationalError
+
+    from project.ocs.fallback import is_database_unavailable
+
+    def django_error(cause: BaseException) -> OperationalError:
+        error = OperationalError(str(cause))
+        error.__cause__ = cause
+        return error
+
+    assert is_database_unavailable(django_error(psycopg.OperationalError("connection failed: Connection refused")))
+    assert is_database_unavailable(django_error(psycopg.errors.AdminShutdown("terminating connection")))
+    assert is_database_unavailable(django_error(psycopg.errors.CannotConnectNow("the database system is starting")))
+    assert is_database_unavailable(InterfaceError("connection already closed"))
+    assert not is_database_unavailable(django_error(psycopg.errors.DeadlockDetected("deadlock detected")))
+    assert not is_database_unavailable(django_error(psycopg.errors.QueryCanceled("statement timeout")))
+    assert not is_database_unavailable(django_error(sqlite3.OperationalError("database is locked")))
+    assert not is_database_unavailable(RuntimeError("boom"))
+
+
+def _refused_connection() -> BaseException:
+    import psycopg
+    from django.db import OperationalError
+
+    error = OperationalError("connection failed: Connection refused")
+    error.__cause__ = psycopg.OperationalError("connection failed: Connection refused")
+    return error
+
+
+def test_a_view_that_finds_the_database_down_answers_503_in_the_envelope(
+    client_for: Any, alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(**kwargs: Any) -> dict:
+        raise _refused_connection()
+
+    monkeypatch.setattr("accounts.views.talk_capabilities", refused)
+    client = client_for(alice)
+    client.raise_request_exception = False
+
+    response = client.get("/ocs/v2.php/cloud/capabilities")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "ocs": {"meta": {"status": "failure", "statuscode": 503, "message": "Service Unavailable"}, "data": []}
+    }
+
+
+def test_a_middleware_that_finds_the_database_down_answers_503_too(
+    alice: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(request: Any) -> None:
+        raise _refused_connection()
+
+    monkeypatch.setattr("project.bruteforce.guard.refusal", refused)
+    client = Client(raise_request_exception=False)
+
+    ocs = client.get("/ocs/v2.php/cloud/capabilities", HTTP_OCS_APIREQUEST="true", HTTP_ACCEPT="application/json")
+    admin = client.get("/admin/login/", HTTP_AUTHORIZATION="Basic eDp5")
+
+    assert (ocs.status_code, ocs["Retry-After"]) == (503, "5")
+    assert ocs.json()["ocs"]["meta"]["statuscode"] == 503
+    assert (admin.status_code, admin["Retry-After"], admin.content) == (503, "5", b"Service Unavailable\n")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="terminates a real PostgreSQL connection")
+@pytest.mark.django_db(transaction=True)
+def test_a_postgresql_connection_terminated_by_the_server_is_503_not_500(client_for: Any) -> None:
+    import psycopg
+
+    user = UserFactory()
+    client = client_for(user)
+    client.raise_request_exception = False
+    assert client.get(f"{V4}/room").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        password=settings_dict["PASSWORD"] or None,
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    try:
+        # The test client keeps the connection across requests (no health check at its start),
+        # so this request meets the terminated connection mid-request, as a worker would when
+        # the server goes away during a request.
+        response = client.get(f"{V4}/room")
+    finally:
+        connection.close()
+
+    assert response.status_code == 503
+    assert response.json()["ocs"]["meta"] == {"status": "failure", "statuscode": 503, "message": "Service Unavailable"}
