@@ -20,6 +20,8 @@ urlpatterns = [
         BreakoutRoomViewSet.as_view({"post": "request_assistance", "delete": "reset_assistance"}),
         name="breakout-rooms-assistance",
     ),
+    path(f"{V1}/shuffle", BreakoutRoomViewSet.as_view({"post": "shuffle"}), name="breakout-rooms-shuffle"),
+    path(f"{V1}/history", BreakoutRoomViewSet.as_view({"get": "history"}), name="breakout-rooms-history"),
     path(f"{V1}/switch", BreakoutRoomViewSet.as_view({"post": "switch"}), name="breakout-rooms-switch"),
     path(V4, BreakoutRoomViewSet.as_view({"get": "list"}), name="breakout-rooms-list"),
     path(
