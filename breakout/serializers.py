@@ -350,3 +350,17 @@ class BreakoutHistoryQuery(OcsInputSerializer):
 
     limit = StrictIntegerField(required=False, default=20, min_value=1, max_value=200, help_text="Rounds per page")
     offset = StrictIntegerField(required=False, default=0, min_value=0, help_text="Rounds to skip")
+
+
+class TemplateSaveInput(OcsInputSerializer):
+    """``POST /v1/breakout-rooms/{parent}/templates``: ``name`` (saving a name again replaces it)."""
+
+    name = StrictCharField(max_length=255, help_text="Template name, unique per owner")
+
+
+class TemplateApplyInput(OcsInputSerializer):
+    """``POST .../templates/{id}/apply``: ``dryRun``."""
+
+    dryRun = StrictBooleanField(
+        source="dry_run", required=False, default=False, allow_null=True, help_text="Preview: change nothing"
+    )

@@ -31,8 +31,10 @@ from breakout.serializers import (
     BreakoutReorganizePreviewInput,
     BreakoutShuffleInput,
     BreakoutSwitchInput,
+    TemplateApplyInput,
+    TemplateSaveInput,
 )
-from breakout.services import lifecycle
+from breakout.services import lifecycle, templates
 from breakout.services.assignment import AssignmentOptions, breakout_shuffle
 from breakout.services.preview import preview_run
 from conversations.models import Conversation
@@ -162,6 +164,68 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         )
 
     @extend_schema(
+        operation_id="breakout_room-template-save",
+        summary="Save the current assignment as a template (extension: breakout-rooms-assignment)",
+        request=_body(TemplateSaveInput),
+        responses=ocs_responses(status.HTTP_201_CREATED, data={"type": "object"}, _400="mode, name"),
+    )
+    def template_save(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = TemplateSaveInput.from_request(request)
+        template = templates.template_save(actor=self.actor, parent=caller.room, **values)
+        return Response(_template_payload(template), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="breakout_room-template-list",
+        summary="The caller's assignment templates (extension: breakout-rooms-assignment)",
+        responses=ocs_responses(data={"type": "array", "items": {"type": "object"}}),
+    )
+    def template_list(self, request: Request, token: str) -> Response:
+        self.get_attendee(token, moderator=True)
+        rows = templates.AssignmentTemplate.objects.filter(owner=self.actor).order_by("name", "id")
+        return Response([_template_payload(template) for template in rows])
+
+    @extend_schema(
+        operation_id="breakout_room-template-apply",
+        summary="Apply a template: configure or reorganize (extension: breakout-rooms-assignment)",
+        request=_body(TemplateApplyInput),
+        responses=ocs_responses(data={"type": "object"}, _400="config, room, mode, attendeeMap, moderator, rows"),
+    )
+    def template_apply(self, request: Request, token: str, template_id: int) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = TemplateApplyInput.from_request(request)
+        template = templates.template_get(owner=self.actor, template_id=template_id)
+        if values["dry_run"]:
+
+            def run() -> Conversation:
+                applied = templates.template_apply(actor=self.actor, parent=caller.room, template=template)
+                run.missing = applied.missing  # type: ignore[attr-defined]
+                return applied.parent
+
+            body = preview_run(parent=caller.room, run=run)
+            body["missing"] = run.missing  # type: ignore[attr-defined]
+            return Response(body)
+        applied = templates.template_apply(actor=self.actor, parent=caller.room, template=template)
+        return Response(
+            {
+                "configured": applied.configured,
+                "missing": applied.missing,
+                "rooms": presenters.breakout_tree_present(user=self.actor, parent=applied.parent),
+            }
+        )
+
+    @extend_schema(
+        operation_id="breakout_room-template-delete",
+        summary="Delete a template (extension: breakout-rooms-assignment)",
+        request=None,
+        responses=ocs_responses(),
+    )
+    def template_delete(self, request: Request, token: str, template_id: int) -> Response:
+        self.get_attendee(token, moderator=True)
+        templates.template_delete(owner=self.actor, template_id=template_id)
+        return Response([])
+
+    @extend_schema(
         operation_id="breakout_room-apply-attendee-map",
         summary="Reorganize attendees",
         request=_body(BreakoutReorganizePreviewInput),
@@ -261,3 +325,13 @@ def _with_report(response: Response, parent: Conversation, options: AssignmentOp
     if plan is not None and options is not None and options.fresh:
         response[REPEATED_PAIRS_HEADER] = str(plan.repeated_pairs)
     return response
+
+
+def _template_payload(template: templates.AssignmentTemplate) -> dict[str, Any]:
+    return {
+        "id": template.pk,
+        "name": template.name,
+        "rooms": list(dict.fromkeys(row["room"] for row in template.rows)),
+        "rows": template.rows,
+        "createdAt": int(template.created_at.timestamp()),
+    }
