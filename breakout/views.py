@@ -12,7 +12,7 @@ import dataclasses
 import random
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,7 +21,6 @@ from rest_framework.viewsets import ViewSetMixin
 
 from accounts.models import User
 from breakout import presenters
-from breakout.filters import RoundFilter, SpanFilter
 from breakout.history import history_rounds, round_payload
 from breakout.serializers import (
     BreakoutBroadcastInput,
@@ -105,7 +104,13 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-history",
         summary="History of the breakout rounds (extension: breakout-rooms-assignment)",
-        parameters=[BreakoutHistoryQuery, RoundFilter, SpanFilter],
+        parameters=[
+            BreakoutHistoryQuery,
+            OpenApiParameter("round", int, description="A round id"),
+            OpenApiParameter("user", str, description="A user id: that person's stays only"),
+            OpenApiParameter("since", int, description="Unix time: rounds and stays that end after it"),
+            OpenApiParameter("until", int, description="Unix time: rounds and stays that begin before it"),
+        ],
         responses=ocs_responses(data={"type": "object"}, _400="limit, offset, round, since, until"),
     )
     def history(self, request: Request, token: str) -> Response:
