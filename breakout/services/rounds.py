@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Subquery, Value
+from django.db.models import QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from breakout.services.assignment import AssignmentOptions
 
 
-def _open_rounds(parent_id: int):  # noqa: ANN202 - a QuerySet of BreakoutRound
+def _open_rounds(parent_id: int) -> QuerySet[BreakoutRound]:
     return BreakoutRound.objects.filter(parent_id=parent_id, removed_at__isnull=True)
 
 
