@@ -402,3 +402,20 @@ def test_shuffle_query_count_does_not_grow(
         breakout_shuffle(actor=owner, parent=room, options=AssignmentOptions(seed=1))
 
     assert AssignmentSpan.objects.filter(how="automatic", closed_how="automatic").exists()
+
+
+def test_capabilities_advertise_the_assignment_extension(client_for: Client, owner: User) -> None:
+    response = client_for(owner).get("/ocs/v2.php/cloud/capabilities")
+
+    assert "breakout-rooms-assignment" in ocs_data(response)["capabilities"]["spreed"]["features"]
+
+
+@pytest.mark.parametrize(
+    ("params", "key"), [({"since": -1}, "since"), ({"until": 10**20}, "until"), ({"offset": -1}, "offset")]
+)
+def test_history_refuses_bad_times_with_their_key(
+    client_for: Client, room: Conversation, owner: User, params: dict[str, Any], key: str
+) -> None:
+    response = history(client_for(owner), room.token, **params)
+
+    assert (response.status_code, ocs_error(response)) == (400, key)
