@@ -22,6 +22,7 @@ from rest_framework.viewsets import ViewSetMixin
 from accounts.models import User
 from breakout import presenters
 from breakout.history import history_rounds, round_payload
+from breakout.models import AssignmentTemplate
 from breakout.serializers import (
     BreakoutBroadcastInput,
     BreakoutConfigureAssignmentInput,
@@ -187,7 +188,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     )
     def template_list(self, request: Request, token: str) -> Response:
         self.get_attendee(token, moderator=True)
-        rows = templates.AssignmentTemplate.objects.filter(owner=self.actor).order_by("name", "id")
+        rows = AssignmentTemplate.objects.filter(owner=self.actor).order_by("name", "id")
         return Response([_template_payload(template) for template in rows])
 
     @extend_schema(
@@ -332,7 +333,7 @@ def _with_report(response: Response, parent: Conversation, options: AssignmentOp
     return response
 
 
-def _template_payload(template: templates.AssignmentTemplate) -> dict[str, Any]:
+def _template_payload(template: AssignmentTemplate) -> dict[str, Any]:
     return {
         "id": template.pk,
         "name": template.name,

@@ -3,6 +3,36 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
+
+
+def open_rounds_of_configured_parents(apps, schema_editor):
+    """Parents configured before rounds existed get an open round with their students' current
+    rooms, so every configured parent has one (the lifecycle services record into it)."""
+    Conversation = apps.get_model("conversations", "Conversation")
+    Attendee = apps.get_model("conversations", "Attendee")
+    BreakoutRound = apps.get_model("breakout", "BreakoutRound")
+    AssignmentSpan = apps.get_model("breakout", "AssignmentSpan")
+    now = timezone.now()
+    for parent in Conversation.objects.filter(parent__isnull=True).exclude(breakout_room_mode=0).iterator():
+        rooms = {room.pk: room for room in Conversation.objects.filter(parent=parent)}
+        round_ = BreakoutRound.objects.create(
+            parent=parent, mode=parent.breakout_room_mode, amount=len(rooms), configured_at=now
+        )
+        parent_ids = dict(Attendee.objects.filter(room=parent, actor_type="users").values_list("actor_id", "pk"))
+        AssignmentSpan.objects.bulk_create(
+            AssignmentSpan(
+                round=round_,
+                user_id=row.user_id,
+                actor_id=row.actor_id,
+                attendee_id=parent_ids.get(row.actor_id),
+                room_token=rooms[row.room_id].token,
+                room_name=rooms[row.room_id].name,
+                opened_at=now,
+                how="automatic" if parent.breakout_room_mode == 1 else "manual",
+            )
+            for row in Attendee.objects.filter(room__in=list(rooms), actor_type="users", participant_type__in=[3, 4])
+        )
 
 
 class Migration(migrations.Migration):
@@ -84,4 +114,5 @@ class Migration(migrations.Migration):
             model_name='assignmentspan',
             constraint=models.CheckConstraint(condition=models.Q(('how__in', ['automatic', 'manual', 'switch', 'reorganize', 'added', 'removed', 'round-end'])), name='assignment_span_how'),
         ),
+        migrations.RunPython(open_rounds_of_configured_parents, migrations.RunPython.noop),
     ]

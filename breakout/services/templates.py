@@ -19,8 +19,6 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from breakout.models import AssignmentTemplate
-
-__all__ = ["AssignmentTemplate", "template_apply", "template_delete", "template_get", "template_save", "template_store"]
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
 from project.errors import BadRequest, NotFound
