@@ -36,83 +36,182 @@ def open_rounds_of_configured_parents(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('conversations', '0001_initial'),
+        ("conversations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BreakoutRound',
+            name="BreakoutRound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.PositiveSmallIntegerField(help_text='Breakout mode of the configure (1 automatic, 2 manual, 3 free)')),
-                ('amount', models.PositiveSmallIntegerField(default=0)),
-                ('seed', models.BigIntegerField(blank=True, help_text='Seed of an automatic assignment, when given', null=True)),
-                ('strategy', models.CharField(blank=True, default='', max_length=16)),
-                ('configured_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, help_text='First start of the round', null=True)),
-                ('stopped_at', models.DateTimeField(blank=True, help_text='Last stop of the round', null=True)),
-                ('removed_at', models.DateTimeField(blank=True, help_text='End of the round (rooms removed)', null=True)),
-                ('timer_ends_at', models.DateTimeField(blank=True, help_text='Reserved for the round timers', null=True)),
-                ('configured_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breakout_rounds', to='conversations.conversation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "mode",
+                    models.PositiveSmallIntegerField(
+                        help_text="Breakout mode of the configure (1 automatic, 2 manual, 3 free)"
+                    ),
+                ),
+                ("amount", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "seed",
+                    models.BigIntegerField(
+                        blank=True, help_text="Seed of an automatic assignment, when given", null=True
+                    ),
+                ),
+                ("strategy", models.CharField(blank=True, default="", max_length=16)),
+                ("configured_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, help_text="First start of the round", null=True)),
+                ("stopped_at", models.DateTimeField(blank=True, help_text="Last stop of the round", null=True)),
+                (
+                    "removed_at",
+                    models.DateTimeField(blank=True, help_text="End of the round (rooms removed)", null=True),
+                ),
+                (
+                    "timer_ends_at",
+                    models.DateTimeField(blank=True, help_text="Reserved for the round timers", null=True),
+                ),
+                (
+                    "configured_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breakout_rounds",
+                        to="conversations.conversation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
+                "ordering": ("id",),
             },
         ),
         migrations.CreateModel(
-            name='AssignmentSpan',
+            name="AssignmentSpan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_id', models.CharField(help_text='User id, kept when the user is deleted', max_length=255)),
-                ('attendee_id', models.BigIntegerField(blank=True, help_text='The attendee id in the parent', null=True)),
-                ('room_token', models.CharField(max_length=64)),
-                ('room_name', models.CharField(max_length=255)),
-                ('opened_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, help_text='Null while the span is open', null=True)),
-                ('how', models.CharField(choices=[('automatic', 'Automatic'), ('manual', 'Manual'), ('switch', 'Switch'), ('reorganize', 'Reorganize'), ('added', 'Added'), ('removed', 'Removed'), ('round-end', 'Round End')], help_text='How the span opened', max_length=16)),
-                ('closed_how', models.CharField(blank=True, choices=[('automatic', 'Automatic'), ('manual', 'Manual'), ('switch', 'Switch'), ('reorganize', 'Reorganize'), ('added', 'Added'), ('removed', 'Removed'), ('round-end', 'Round End')], default='', max_length=16)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='spans', to='breakout.breakoutround')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("actor_id", models.CharField(help_text="User id, kept when the user is deleted", max_length=255)),
+                (
+                    "attendee_id",
+                    models.BigIntegerField(blank=True, help_text="The attendee id in the parent", null=True),
+                ),
+                ("room_token", models.CharField(max_length=64)),
+                ("room_name", models.CharField(max_length=255)),
+                ("opened_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField(blank=True, help_text="Null while the span is open", null=True)),
+                (
+                    "how",
+                    models.CharField(
+                        choices=[
+                            ("automatic", "Automatic"),
+                            ("manual", "Manual"),
+                            ("switch", "Switch"),
+                            ("reorganize", "Reorganize"),
+                            ("added", "Added"),
+                            ("removed", "Removed"),
+                            ("round-end", "Round End"),
+                        ],
+                        help_text="How the span opened",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "closed_how",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("automatic", "Automatic"),
+                            ("manual", "Manual"),
+                            ("switch", "Switch"),
+                            ("reorganize", "Reorganize"),
+                            ("added", "Added"),
+                            ("removed", "Removed"),
+                            ("round-end", "Round End"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="spans", to="breakout.breakoutround"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
+                "ordering": ("id",),
             },
         ),
         migrations.CreateModel(
-            name='AssignmentTemplate',
+            name="AssignmentTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('rows', models.JSONField(default=list, help_text='[{"userId": "...", "room": "Room 1"}, ...]')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='breakout_templates', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=255)),
+                ("rows", models.JSONField(default=list, help_text='[{"userId": "...", "room": "Room 1"}, ...]')),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="breakout_templates",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('id',),
-                'constraints': [models.UniqueConstraint(fields=('owner', 'name'), name='breakout_template_unique_name')],
+                "ordering": ("id",),
+                "constraints": [
+                    models.UniqueConstraint(fields=("owner", "name"), name="breakout_template_unique_name")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='breakoutround',
-            constraint=models.UniqueConstraint(condition=models.Q(('removed_at__isnull', True)), fields=('parent',), name='breakout_one_open_round'),
+            model_name="breakoutround",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("removed_at__isnull", True)), fields=("parent",), name="breakout_one_open_round"
+            ),
         ),
         migrations.AddIndex(
-            model_name='assignmentspan',
-            index=models.Index(fields=['round', 'user'], name='breakout_as_round_i_24008f_idx'),
+            model_name="assignmentspan",
+            index=models.Index(fields=["round", "user"], name="breakout_as_round_i_24008f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='assignmentspan',
-            constraint=models.CheckConstraint(condition=models.Q(('closed_at__isnull', True), ('closed_at__gte', models.F('opened_at')), _connector='OR'), name='assignment_span_closes_after_it_opens'),
+            model_name="assignmentspan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("closed_at__isnull", True), ("closed_at__gte", models.F("opened_at")), _connector="OR"
+                ),
+                name="assignment_span_closes_after_it_opens",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assignmentspan',
-            constraint=models.CheckConstraint(condition=models.Q(('how__in', ['automatic', 'manual', 'switch', 'reorganize', 'added', 'removed', 'round-end'])), name='assignment_span_how'),
+            model_name="assignmentspan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("how__in", ["automatic", "manual", "switch", "reorganize", "added", "removed", "round-end"])
+                ),
+                name="assignment_span_how",
+            ),
         ),
         migrations.RunPython(open_rounds_of_configured_parents, migrations.RunPython.noop),
     ]
