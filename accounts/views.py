@@ -39,6 +39,7 @@ TALK_FEATURES = [
     "webinary-lobby",
     "room-description",
     "breakout-rooms-v1",
+    "breakout-rooms-assignment",  # extension: seed, constraints, shuffle, dry runs, templates, history
     "message-expiration",
     # Talk surface (issue 10)
     "reactions",

@@ -61,3 +61,5 @@ class BreakoutConversationAdmin(ConversationAdmin):
 
 admin.site.unregister(Conversation)
 admin.site.register(Conversation, BreakoutConversationAdmin)
+
+from breakout import history_admin  # noqa: E402, F401 - registers the read-only rounds and templates

@@ -213,3 +213,154 @@ class BreakoutParticipantsQuery(OcsInputSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         return {"include_status": bool(attrs.get("include_status"))}
+
+
+# --- Assignment extensions (issue 12) --------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class JsonGroupsField(serializers.Field):
+    """A JSON-encoded list of lists (``keepApart``, ``keepTogether``: attendee ids of the parent,
+    e.g. ``[[17, 18], [19, 20, 21]]``) or list (``spreadGroups``: group ids, e.g.
+    ``["team-a", "team-b"]``); a JSON body may send the list itself."""
+
+    default_error_messages = {"invalid": "Not a JSON list of the expected shape."}
+
+    def __init__(self, *, nested: bool, **kwargs: Any) -> None:
+        self.nested = nested
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            if len(data) > ATTENDEE_MAP_MAX_LENGTH:
+                self.fail("invalid")
+            try:
+                data = json.loads(data) if data else []
+            except (ValueError, RecursionError):
+                self.fail("invalid")
+        if not isinstance(data, list):
+            self.fail("invalid")
+        if not self.nested:
+            if not all(isinstance(item, str) and item for item in data):
+                self.fail("invalid")
+            return list(dict.fromkeys(data))
+        groups = []
+        for group in data:
+            if not isinstance(group, list):
+                self.fail("invalid")
+            ids = [parse_strict_int(item) if not isinstance(item, bool) else None for item in group]
+            if any(item is None or item < 1 for item in ids):
+                self.fail("invalid")
+            groups.append(list(dict.fromkeys(ids)))
+        return groups
+
+    def to_representation(self, value: Any) -> Any:
+        return json.dumps(value)
+
+
+class AssignmentOptionsInput(OcsInputSerializer):
+    """The optional parameters of configure mode 1 and shuffle; all absent: Talk's behaviour."""
+
+    seed = StrictIntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=2**63 - 1,
+        help_text="Same seed, people, rooms: same draw",
+    )
+    keepApart = JsonGroupsField(nested=True, source="keep_apart", required=False, help_text="JSON [[id, id], ...]")
+    keepTogether = JsonGroupsField(nested=True, source="keep_together", required=False, help_text="JSON [[id, ...]]")
+    spreadGroups = JsonGroupsField(nested=False, source="spread_groups", required=False, help_text='JSON ["gid"]')
+    strategy = serializers.ChoiceField(
+        choices=["random", "fresh"], required=False, help_text="random (default) or fresh"
+    )
+    dryRun = StrictBooleanField(
+        source="dry_run", required=False, default=False, allow_null=True, help_text="Preview: change nothing"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from breakout.services.assignment import AssignmentOptions
+
+        raw = request_parameters_of(self)
+        options = AssignmentOptions(
+            seed=attrs.get("seed"),
+            keep_apart=attrs.get("keep_apart") or [],
+            keep_together=attrs.get("keep_together") or [],
+            spread_groups=attrs.get("spread_groups") or [],
+            strategy=attrs.get("strategy") or "random",
+        )
+        sent = any(name in raw for name in ("seed", "keepApart", "keepTogether", "spreadGroups", "strategy"))
+        return {"assignment": options if sent else None, "dry_run": bool(attrs.get("dry_run"))}
+
+
+def request_parameters_of(serializer: serializers.Serializer) -> Mapping[str, Any]:
+    data = serializer.initial_data
+    return data if isinstance(data, Mapping) else {}
+
+
+class BreakoutConfigureAssignmentInput(BreakoutConfigureInput, AssignmentOptionsInput):
+    """Configure with the assignment extensions (read in mode 1 only; ``dryRun`` in every mode)."""
+
+    class Meta:
+        ref_name = "BreakoutConfigureRequest"
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = BreakoutConfigureInput.validate(self, attrs)
+        extra = AssignmentOptionsInput.validate(self, attrs)
+        result = {key: attrs[key] for key in ("mode", "amount", "attendee_map")}
+        if attrs["mode"] == Conversation.BreakoutMode.AUTOMATIC:
+            result["assignment"] = extra["assignment"]
+        result["dry_run"] = extra["dry_run"]
+        return result
+
+
+class BreakoutShuffleInput(BreakoutInput, AssignmentOptionsInput):
+    """``POST /v1/breakout-rooms/{parent}/shuffle``: ``config``, ``mode`` (1 only), then the
+    assignment options."""
+
+    class Meta:
+        ref_name = "BreakoutShuffleRequest"
+
+    def check_state(self) -> None:
+        breakout_config_require()
+        if self.conversation.breakout_room_mode != Conversation.BreakoutMode.AUTOMATIC:
+            raise BadRequest("mode")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from breakout.services.assignment import AssignmentOptions
+
+        extra = AssignmentOptionsInput.validate(self, attrs)
+        return {"options": extra["assignment"] or AssignmentOptions(), "dry_run": extra["dry_run"]}
+
+
+class BreakoutReorganizePreviewInput(BreakoutReorganizeInput):
+    """Reorganize with ``dryRun``."""
+
+    class Meta:
+        ref_name = "BreakoutAttendeeMapRequest"
+
+    dryRun = StrictBooleanField(
+        source="dry_run", required=False, default=False, allow_null=True, help_text="Preview: change nothing"
+    )
+
+
+class BreakoutHistoryQuery(OcsInputSerializer):
+    """``GET /v1/breakout-rooms/{parent}/history``: Talk-style ``limit`` and ``offset`` over rounds
+    (newest first); the filters are the FilterSet's."""
+
+    limit = StrictIntegerField(required=False, default=20, min_value=1, max_value=200, help_text="Rounds per page")
+    offset = StrictIntegerField(required=False, default=0, min_value=0, help_text="Rounds to skip")
+
+
+class TemplateSaveInput(OcsInputSerializer):
+    """``POST /v1/breakout-rooms/{parent}/templates``: ``name`` (saving a name again replaces it)."""
+
+    name = StrictCharField(max_length=255, help_text="Template name, unique per owner")
+
+
+class TemplateApplyInput(OcsInputSerializer):
+    """``POST .../templates/{id}/apply``: ``dryRun``."""
+
+    dryRun = StrictBooleanField(
+        source="dry_run", required=False, default=False, allow_null=True, help_text="Preview: change nothing"
+    )

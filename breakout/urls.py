@@ -20,6 +20,23 @@ urlpatterns = [
         BreakoutRoomViewSet.as_view({"post": "request_assistance", "delete": "reset_assistance"}),
         name="breakout-rooms-assistance",
     ),
+    path(f"{V1}/shuffle", BreakoutRoomViewSet.as_view({"post": "shuffle"}), name="breakout-rooms-shuffle"),
+    path(f"{V1}/history", BreakoutRoomViewSet.as_view({"get": "history"}), name="breakout-rooms-history"),
+    path(
+        f"{V1}/templates",
+        BreakoutRoomViewSet.as_view({"get": "template_list", "post": "template_save"}),
+        name="breakout-rooms-templates",
+    ),
+    path(
+        f"{V1}/templates/<int:template_id>",
+        BreakoutRoomViewSet.as_view({"delete": "template_delete"}),
+        name="breakout-rooms-template",
+    ),
+    path(
+        f"{V1}/templates/<int:template_id>/apply",
+        BreakoutRoomViewSet.as_view({"post": "template_apply"}),
+        name="breakout-rooms-template-apply",
+    ),
     path(f"{V1}/switch", BreakoutRoomViewSet.as_view({"post": "switch"}), name="breakout-rooms-switch"),
     path(V4, BreakoutRoomViewSet.as_view({"get": "list"}), name="breakout-rooms-list"),
     path(

@@ -8,9 +8,11 @@ typed values, the response body from ``breakout.presenters``.
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,14 +21,23 @@ from rest_framework.viewsets import ViewSetMixin
 
 from accounts.models import User
 from breakout import presenters
+from breakout.history import history_rounds, round_payload
+from breakout.models import AssignmentTemplate
 from breakout.serializers import (
     BreakoutBroadcastInput,
-    BreakoutConfigureInput,
+    BreakoutConfigureAssignmentInput,
+    BreakoutHistoryQuery,
     BreakoutParticipantsQuery,
-    BreakoutReorganizeInput,
+    BreakoutReorganizePreviewInput,
+    BreakoutShuffleInput,
     BreakoutSwitchInput,
+    TemplateApplyInput,
+    TemplateSaveInput,
 )
-from breakout.services import lifecycle
+from breakout.services import lifecycle, templates
+from breakout.services.assignment import AssignmentOptions, breakout_shuffle
+from breakout.services.preview import preview_run
+from conversations.models import Conversation
 from conversations.views import RoomView
 from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_responses
 
@@ -47,14 +58,74 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-configure-breakout-rooms",
         summary="Configure breakout rooms",
-        request=_body(BreakoutConfigureInput),
-        responses=ocs_responses(data=ROOM_LIST, _400="config, room, mode, amount, attendeeMap"),
+        request=_body(BreakoutConfigureAssignmentInput),
+        responses=ocs_responses(
+            data=ROOM_LIST,
+            _400="config, room, mode, amount, attendeeMap, seed, keepApart, keepTogether, spreadGroups, strategy, "
+            "dryRun, constraints",
+        ),
     )
     def configure(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        values = BreakoutConfigureInput.from_request(request, parent=caller.room, caller=caller)
+        values = BreakoutConfigureAssignmentInput.from_request(request, parent=caller.room, caller=caller)
+        if values.pop("dry_run"):
+            if values["mode"] == Conversation.BreakoutMode.AUTOMATIC:
+                values["assignment"] = _seeded(values.get("assignment"))
+            body = preview_run(
+                parent=caller.room,
+                run=lambda: lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values),
+            )
+            return _preview_response(body, values.get("assignment"))
         parent = lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values)
-        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
+        body = presenters.breakout_tree_present(user=self.actor, parent=parent)
+        return _with_report(Response(body), parent, values.get("assignment"))
+
+    @extend_schema(
+        operation_id="breakout_room-shuffle",
+        summary="Draw the automatic assignment again (extension: breakout-rooms-assignment)",
+        request=_body(BreakoutShuffleInput),
+        responses=ocs_responses(
+            data=ROOM_LIST,
+            _400="config, mode, seed, keepApart, keepTogether, spreadGroups, strategy, dryRun, constraints",
+        ),
+    )
+    def shuffle(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = BreakoutShuffleInput.from_request(request, parent=caller.room, caller=caller)
+        if values.pop("dry_run"):
+            options = _seeded(values["options"])
+            body = preview_run(
+                parent=caller.room, run=lambda: breakout_shuffle(actor=self.actor, parent=caller.room, options=options)
+            )
+            return _preview_response(body, options)
+        parent = breakout_shuffle(actor=self.actor, parent=caller.room, **values)
+        body = presenters.breakout_tree_present(user=self.actor, parent=parent)
+        return _with_report(Response(body), parent, values["options"])
+
+    @extend_schema(
+        operation_id="breakout_room-history",
+        summary="History of the breakout rounds (extension: breakout-rooms-assignment)",
+        parameters=[
+            BreakoutHistoryQuery,
+            OpenApiParameter("round", int, description="A round id"),
+            OpenApiParameter("user", str, description="A user id: that person's stays only"),
+            OpenApiParameter("since", int, description="Unix time: rounds and stays that end after it"),
+            OpenApiParameter("until", int, description="Unix time: rounds and stays that begin before it"),
+        ],
+        responses=ocs_responses(data={"type": "object"}, _400="limit, offset, round, since, until"),
+    )
+    def history(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = BreakoutHistoryQuery.from_request(request)
+        total, rounds = history_rounds(parent=caller.room, filters=request.query_params, **values)
+        return Response(
+            {
+                "total": total,
+                "limit": values["limit"],
+                "offset": values["offset"],
+                "rounds": [round_payload(round_) for round_ in rounds],
+            }
+        )
 
     @extend_schema(operation_id="breakout_room-remove-breakout-rooms", summary="Remove breakout rooms", request=None)
     def remove(self, request: Request, token: str) -> Response:
@@ -99,14 +170,82 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         )
 
     @extend_schema(
+        operation_id="breakout_room-template-save",
+        summary="Save the current assignment as a template (extension: breakout-rooms-assignment)",
+        request=_body(TemplateSaveInput),
+        responses=ocs_responses(status.HTTP_201_CREATED, data={"type": "object"}, _400="mode, name"),
+    )
+    def template_save(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = TemplateSaveInput.from_request(request)
+        template = templates.template_save(actor=self.actor, parent=caller.room, **values)
+        return Response(_template_payload(template), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="breakout_room-template-list",
+        summary="The caller's assignment templates (extension: breakout-rooms-assignment)",
+        responses=ocs_responses(data={"type": "array", "items": {"type": "object"}}),
+    )
+    def template_list(self, request: Request, token: str) -> Response:
+        self.get_attendee(token, moderator=True)
+        rows = AssignmentTemplate.objects.filter(owner=self.actor).order_by("name", "id")
+        return Response([_template_payload(template) for template in rows])
+
+    @extend_schema(
+        operation_id="breakout_room-template-apply",
+        summary="Apply a template: configure or reorganize (extension: breakout-rooms-assignment)",
+        request=_body(TemplateApplyInput),
+        responses=ocs_responses(data={"type": "object"}, _400="config, room, mode, attendeeMap, moderator, rows"),
+    )
+    def template_apply(self, request: Request, token: str, template_id: int) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = TemplateApplyInput.from_request(request)
+        template = templates.template_get(owner=self.actor, template_id=template_id)
+        if values["dry_run"]:
+
+            def run() -> Conversation:
+                applied = templates.template_apply(actor=self.actor, parent=caller.room, template=template)
+                run.missing = applied.missing  # type: ignore[attr-defined]
+                return applied.parent
+
+            body = preview_run(parent=caller.room, run=run)
+            body["missing"] = run.missing  # type: ignore[attr-defined]
+            return Response(body)
+        applied = templates.template_apply(actor=self.actor, parent=caller.room, template=template)
+        return Response(
+            {
+                "configured": applied.configured,
+                "missing": applied.missing,
+                "rooms": presenters.breakout_tree_present(user=self.actor, parent=applied.parent),
+            }
+        )
+
+    @extend_schema(
+        operation_id="breakout_room-template-delete",
+        summary="Delete a template (extension: breakout-rooms-assignment)",
+        request=None,
+        responses=ocs_responses(),
+    )
+    def template_delete(self, request: Request, token: str, template_id: int) -> Response:
+        self.get_attendee(token, moderator=True)
+        templates.template_delete(owner=self.actor, template_id=template_id)
+        return Response([])
+
+    @extend_schema(
         operation_id="breakout_room-apply-attendee-map",
         summary="Reorganize attendees",
-        request=_body(BreakoutReorganizeInput),
-        responses=ocs_responses(data=ROOM_LIST, _400="config, mode, attendeeMap, moderator"),
+        request=_body(BreakoutReorganizePreviewInput),
+        responses=ocs_responses(data=ROOM_LIST, _400="config, mode, attendeeMap, moderator, dryRun"),
     )
     def reorganize(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        values = BreakoutReorganizeInput.from_request(request, parent=caller.room, caller=caller)
+        values = BreakoutReorganizePreviewInput.from_request(request, parent=caller.room, caller=caller)
+        if values.pop("dry_run", False):
+            body = preview_run(
+                parent=caller.room,
+                run=lambda: lifecycle.breakout_reorganize(actor=self.actor, parent=caller.room, **values),
+            )
+            return Response(body)
         parent = lifecycle.breakout_reorganize(actor=self.actor, parent=caller.room, **values)
         return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
@@ -164,3 +303,41 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         caller = self.get_attendee(token, lobby_rule=True)
         values = BreakoutParticipantsQuery.from_request(request)
         return Response(presenters.breakout_participants_present(attendee=caller, **values))
+
+
+REPEATED_PAIRS_HEADER = "X-Breakout-Repeated-Pairs"
+
+
+def _seeded(options: AssignmentOptions | None) -> AssignmentOptions:
+    """A dry run's draw gets a seed when the request has none, reported so that it can be made."""
+    options = options or AssignmentOptions()
+    if options.seed is None:
+        options = dataclasses.replace(options, seed=random.SystemRandom().randrange(2**31))
+    return options
+
+
+def _preview_response(body: dict[str, Any], options: AssignmentOptions | None) -> Response:
+    if options is not None:
+        body["seed"] = options.seed
+    if options is None or not options.fresh:
+        body.pop("repeatedPairs", None)
+    return Response(body)
+
+
+def _with_report(response: Response, parent: Conversation, options: AssignmentOptions | None) -> Response:
+    """``strategy=fresh``: the number of pairs who meet again, in a header (the body stays Talk's
+    room list)."""
+    plan = getattr(parent, "breakout_assignment", None)
+    if plan is not None and options is not None and options.fresh:
+        response[REPEATED_PAIRS_HEADER] = str(plan.repeated_pairs)
+    return response
+
+
+def _template_payload(template: AssignmentTemplate) -> dict[str, Any]:
+    return {
+        "id": template.pk,
+        "name": template.name,
+        "rooms": list(dict.fromkeys(row["room"] for row in template.rows)),
+        "rows": template.rows,
+        "createdAt": int(template.created_at.timestamp()),
+    }

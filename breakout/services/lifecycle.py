@@ -27,7 +27,6 @@ attendees or rooms there are.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 
 from django.db import transaction
@@ -36,6 +35,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from breakout.attendee_map import attendee_map_check
+from breakout.models import SpanHow
+from breakout.services import rounds
+from breakout.services.assignment import AssignmentOptions, students_plan
 from breakout.services.guards import (
     amount_require,
     assistance_open_require,
@@ -107,6 +109,7 @@ def breakout_configure(
     amount: int,
     attendee_map: Mapping[int, int],
     as_operator: bool = False,
+    assignment: AssignmentOptions | None = None,
 ) -> Conversation:
     """Create ``amount`` breakout rooms "Room 1".."Room N" for ``parent`` (contract 1.1, 4.1).
 
@@ -117,6 +120,8 @@ def breakout_configure(
     create rooms (the second sees the first one's mode and gets ``room``). Moderators of the
     parent join every room with their parent type; students are placed by ``mode``. With
     ``as_operator`` (admin, commands) ``actor`` need not be a moderator of ``parent``.
+    ``assignment`` (mode 1): seed, constraints and strategy of the draw; the plan is left on
+    ``parent.breakout_assignment``. A round and the students' spans are recorded.
     """
     parent = _tree_lock(parent_id=parent.pk)
     members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
@@ -151,14 +156,17 @@ def breakout_configure(
     moderators = [a for a in members if a.participant_type in Attendee.MODERATOR_TYPES]
     students = [a for a in members if a.participant_type in Attendee.STUDENT_TYPES]
     placements = [Placement.of_attendee(attendee, room) for room in rooms for attendee in moderators]
+    plan = None
     if mode == Conversation.BreakoutMode.AUTOMATIC:
-        random.shuffle(students)
-        placements += [
-            Placement.of_attendee(attendee, rooms[index % amount]) for index, attendee in enumerate(students)
-        ]
-    elif mode == Conversation.BreakoutMode.MANUAL:
-        placements += [Placement.of_attendee(a, rooms[placed[a.pk]]) for a in students if a.pk in placed]
+        plan = students_plan(parent=parent, students=students, amount=amount, options=assignment)
+        placed = plan.room_of
+    student_rooms = [(a, rooms[placed[a.pk]]) for a in students if a.pk in placed]
+    placements += [Placement.of_attendee(attendee, room) for attendee, room in student_rooms]
     attendees_add_bulk(actor=actor, placements=placements, now=now)
+    history = rounds.round_open(actor=actor, parent=parent, mode=mode, amount=amount, now=now, options=assignment)
+    how = SpanHow.AUTOMATIC if mode == Conversation.BreakoutMode.AUTOMATIC else SpanHow.MANUAL
+    rounds.spans_open(parent_id=parent.pk, round_id=history.pk, entries=student_rooms, how=how, now=now)
+    parent.breakout_assignment = plan  # type: ignore[attr-defined]
 
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_mode=mode)
     parent.breakout_room_mode = mode
@@ -173,6 +181,7 @@ def breakout_remove(*, actor: User, parent: Conversation, as_operator: bool = Fa
     if not as_operator:
         _caller_in(parent, actor=actor, moderator=True)
     _breakout_rooms_delete(parent=parent)
+    rounds.round_close(parent_id=parent.pk, now=timezone.now())
     Conversation.objects.filter(pk=parent.pk).update(
         breakout_room_mode=Conversation.BreakoutMode.NOT_CONFIGURED,
         breakout_room_status=Conversation.BreakoutStatus.STOPPED,
@@ -203,6 +212,7 @@ def breakout_start(*, actor: User, parent: Conversation, as_operator: bool = Fal
         _caller_in(parent, actor=actor, moderator=True)
     parent_configured_require(parent)
     _lobbies_set(actor=actor, parent=parent, lobby=Conversation.Lobby.NONE, message_key="breakout_rooms_started")
+    rounds.round_started(parent_id=parent.pk, now=timezone.now())
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STARTED)
     parent.breakout_room_status = Conversation.BreakoutStatus.STARTED
     return parent
@@ -218,6 +228,7 @@ def breakout_stop(*, actor: User, parent: Conversation, as_operator: bool = Fals
     parent_configured_require(parent)
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STOPPED)
     parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
+    rounds.round_stopped(parent_id=parent.pk, now=timezone.now())
     _lobbies_set(
         actor=actor,
         parent=parent,
@@ -259,7 +270,12 @@ def breakout_broadcast(*, actor: User, parent: Conversation, message: str) -> Co
 
 @transaction.atomic
 def breakout_reorganize(
-    *, actor: User, parent: Conversation, attendee_map: Mapping[int, int], as_operator: bool = False
+    *,
+    actor: User,
+    parent: Conversation,
+    attendee_map: Mapping[int, int],
+    as_operator: bool = False,
+    span_how: str = SpanHow.REORGANIZE,
 ) -> Conversation:
     """Move the students named in ``attendee_map`` (parent attendee id -> room index) to the room
     at their index (contract 1.6, 4.6).
@@ -303,6 +319,9 @@ def breakout_reorganize(
     # Removals first: the partial unique constraint allows one breakout room per student.
     attendees_remove_bulk(actor=actor, attendees=removals, now=now)
     attendees_add_bulk(actor=actor, placements=placements, now=now)
+    rounds.spans_close(parent_id=parent.pk, actor_ids=[a.actor_id for a in removals], how=span_how, now=now)
+    moved = [(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
+    rounds.spans_open(parent_id=parent.pk, entries=moved, how=span_how, now=now)
     return parent
 
 
@@ -373,4 +392,6 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conver
     attendees_remove_bulk(actor=actor, attendees=[a for a in mine if a.room_id != target_room.pk], now=now)
     if not any(a.room_id == target_room.pk for a in mine):
         attendees_add_bulk(actor=actor, placements=[Placement.of_attendee(me, target_room)], now=now)
+        rounds.spans_close(parent_id=parent.pk, actor_ids=[me.actor_id], how=SpanHow.SWITCH, now=now)
+        rounds.spans_open(parent_id=parent.pk, entries=[(me, target_room)], how=SpanHow.SWITCH, now=now)
     return target_room

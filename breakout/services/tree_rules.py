@@ -20,6 +20,7 @@ The conversation services call these with the tree lock held (parent row first).
 from __future__ import annotations
 
 from accounts.models import User
+from breakout.services import rounds
 from conversations.hooks import RoomSetting, TreeRules
 from conversations.models import Attendee, Conversation
 from conversations.services.primitives import (
@@ -82,9 +83,9 @@ def breakout_room_participant_add(
     if any(a.room_id == room.pk for a in in_breakout_rooms):
         return added
     attendees_remove_bulk(actor=actor, attendees=in_breakout_rooms)
-    return added + attendees_add_bulk(
-        actor=actor, placements=[Placement.of_user(user, room, Attendee.ParticipantType.USER)]
-    )
+    placed = attendees_add_bulk(actor=actor, placements=[Placement.of_user(user, room, Attendee.ParticipantType.USER)])
+    rounds.spans_students_added(parent=parent, parent_row=parent_attendee or added[0], room=room)
+    return added + placed
 
 
 def moderator_change_propagate(*, actor: User, parent: Conversation, attendee: Attendee) -> None:
@@ -135,6 +136,8 @@ class BreakoutTreeRules(TreeRules):
         return is_parent_moderator(room=room, attendee=attendee)
 
     def removal_cascade(self, *, room: Conversation, attendee: Attendee) -> list[Attendee]:
+        # Called right before the removal: the actor's open spans in the tree close with it.
+        rounds.spans_removed(room=room, attendee=attendee)
         if room.is_breakout_room:
             return []
         return list(

@@ -33,8 +33,8 @@ def test_configure_query_count_does_not_grow(
     # role among them); app config; orphan clean-up: DELETE attendees, DELETE chat, DELETE rooms;
     # SAVEPOINT, INSERT rooms, RELEASE; INSERT conversation_created messages, UPDATE rooms' last
     # activity; INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent
-    # mode; RELEASE.
-    with django_assert_num_queries(17):
+    # mode; history: INSERT the round, INSERT the students' spans; RELEASE.
+    with django_assert_num_queries(19):
         lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=attendee_map)
 
     assert Attendee.objects.filter(breakout_parent=room, participant_type=3).count() == students + 1
@@ -48,8 +48,9 @@ def test_remove_query_count_does_not_grow(
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE chat,
-    # DELETE rooms; UPDATE parent; RELEASE.
-    with django_assert_num_queries(8):
+    # DELETE rooms; history: UPDATE (close) open spans, UPDATE (close) the round; UPDATE parent;
+    # RELEASE.
+    with django_assert_num_queries(10):
         lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert breakout_rooms(room) == []
@@ -63,11 +64,11 @@ def test_start_and_stop_query_counts_do_not_grow(
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; the caller's row (role under the lock); SELECT rooms whose lobby changes;
-    # UPDATE rooms; INSERT system messages, UPDATE last activity; UPDATE parent status; RELEASE
-    # (stop: the same, parent first).
-    with django_assert_num_queries(9):
+    # UPDATE rooms; INSERT system messages, UPDATE last activity; UPDATE parent status; history:
+    # UPDATE the round's start (stop: the same, parent and round's stop first); RELEASE.
+    with django_assert_num_queries(10):
         lifecycle.breakout_start(actor=owner, parent=room)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         lifecycle.breakout_stop(actor=owner, parent=room)
 
     assert {r.lobby_state for r in breakout_rooms(room)} == {1}
@@ -97,8 +98,9 @@ def test_reorganize_query_count_does_not_grow(
 
     # SAVEPOINT; lock; SELECT the caller's and the mapped parent attendees; app config; SELECT
     # rooms; SELECT their breakout rows; DELETE moved rows, INSERT user_removed, UPDATE last activity; INSERT new
-    # rows, INSERT user_added, UPDATE last activity; RELEASE.
-    with django_assert_num_queries(13):
+    # rows, INSERT user_added, UPDATE last activity; history: UPDATE (close) the moved students'
+    # spans, INSERT their new spans (the round by a subquery); RELEASE.
+    with django_assert_num_queries(15):
         lifecycle.breakout_reorganize(actor=owner, parent=room, attendee_map=everyone_last)
 
     assert Attendee.objects.filter(room=breakout_rooms(room)[-1], participant_type=3).count() == students + 1
@@ -118,8 +120,9 @@ def test_switch_query_count_does_not_grow(
 
     # SAVEPOINT; lock; SELECT caller's parent row (role under the lock); SELECT rooms; SELECT caller's breakout rows;
     # DELETE the old row, INSERT user_removed, UPDATE last activity; INSERT the new row, INSERT
-    # user_added, UPDATE last activity; RELEASE.
-    with django_assert_num_queries(12):
+    # user_added, UPDATE last activity; history: UPDATE (close) the old span, INSERT the new one;
+    # RELEASE.
+    with django_assert_num_queries(14):
         lifecycle.breakout_switch(actor=student, parent=room, target=tree[-1].token)
 
     assert list(Attendee.objects.filter(breakout_parent=room, user=student).values_list("room_id", flat=True)) == [

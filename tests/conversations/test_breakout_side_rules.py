@@ -474,9 +474,10 @@ def test_removal_from_a_parent_takes_constant_queries(
     attendee_id = attendee_of(room, moderator).pk
     client = client_for(owner)
 
-    # caller's attendee; savepoint; tree lock; target; the actor's breakout rows; DELETE (collector
-    # SELECT + DELETE); INSERT + touch of user_removed; release.
-    with django_assert_num_queries(9):
+    # caller's attendee; savepoint; tree lock; target; UPDATE (close) the actor's open assignment
+    # spans; the actor's breakout rows; DELETE (collector SELECT + DELETE); INSERT + touch of
+    # user_removed; release.
+    with django_assert_num_queries(10):
         response = client.delete(url(room, "/attendees"), {"attendeeId": attendee_id})
 
     assert response.status_code == 200
@@ -491,8 +492,9 @@ def test_leaving_a_parent_takes_constant_queries(
     client = client_for(moderator)
 
     # caller's attendee; savepoint; tree lock; own row; user/moderator counts; the caller's
-    # breakout rows; DELETE (collector SELECT + DELETE); INSERT + touch of user_removed; release.
-    with django_assert_num_queries(10):
+    # breakout rows (after an UPDATE closing their open assignment spans); DELETE (collector
+    # SELECT + DELETE); INSERT + touch of user_removed; release.
+    with django_assert_num_queries(11):
         response = client.delete(url(room, "/participants/self"))
 
     assert response.status_code == 200

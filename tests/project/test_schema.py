@@ -18,6 +18,11 @@ EXPECTED_PATHS = [
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/attendees",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/request-assistance",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/switch",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/shuffle",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/history",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/templates",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/templates/{template_id}",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/templates/{template_id}/apply",
     "/ocs/v2.php/apps/spreed/api/v4/room/{token}/breakout-rooms",
     "/ocs/v2.php/apps/spreed/api/v4/room/{token}/breakout-rooms/participants",
     "/ocs/v2.php/apps/spreed/api/v1/chat/{token}",
@@ -108,6 +113,12 @@ def test_breakout_operations_carry_the_talk_operation_ids(db: None) -> None:
         ("post", "/request-assistance"): "breakout_room-request-assistance",
         ("delete", "/request-assistance"): "breakout_room-reset-request-for-assistance",
         ("post", "/switch"): "breakout_room-switch-breakout-room",
+        ("post", "/shuffle"): "breakout_room-shuffle",
+        ("get", "/history"): "breakout_room-history",
+        ("get", "/templates"): "breakout_room-template-list",
+        ("post", "/templates"): "breakout_room-template-save",
+        ("delete", "/templates/{template_id}"): "breakout_room-template-delete",
+        ("post", "/templates/{template_id}/apply"): "breakout_room-template-apply",
         ("get", "/"): "room-get-breakout-rooms",
         ("get", "/participants"): "room-get-breakout-room-participants",
     }
@@ -186,7 +197,7 @@ def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: 
     ]
 
     assert media_types == {frozenset({"application/json", "application/x-www-form-urlencoded"})}
-    assert len(with_body) == 14 + 12  # + the Talk surface of issue 10
+    assert len(with_body) == 14 + 3 + 12  # Talk + shuffle, template save and apply + the Talk surface of issue 10
 
 
 def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:

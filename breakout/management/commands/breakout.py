@@ -18,7 +18,8 @@ from breakout.services.lifecycle import breakout_remove, breakout_reorganize, br
 from conversations.models import Attendee, Conversation
 from project.errors import ServiceError
 
-ACTIONS = ("status", "start", "stop", "remove", "assign", "export")
+ACTIONS = ("status", "start", "stop", "remove", "assign", "export", "template-export", "template-import")
+TEMPLATE_CSV_HEADER = ("user_id", "room_name")
 CSV_HEADER = ("user_id", "room")
 INTEGER = re.compile(r"-?[0-9]+")
 
@@ -38,7 +39,10 @@ class Command(BaseCommand):
         "assign --csv FILE: move students; FILE has the columns user id, room number (1-based, rooms by "
         "ascending id as 'status' numbers them) and an optional header line; a file with any bad line changes "
         "nothing. export [--format csv|json]: the current assignment of students to rooms (the CSV reads back "
-        "with assign). Exit code 0 on success, 1 on any error (2 for bad usage)."
+        "with assign); export --history: every round of the parent, one line per stay of a student in a room (CSV). "
+        "template-export --name NAME / template-import --name NAME --csv FILE: the assignment template NAME of "
+        "--actor (default: the owner) as CSV with the columns user id, room name. "
+        "Exit code 0 on success, 1 on any error (2 for bad usage)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -55,6 +59,8 @@ class Command(BaseCommand):
             dest="export_format",
             help="export: csv (default) or json.",
         )
+        parser.add_argument("--history", action="store_true", help="export: the history of rounds (CSV).")
+        parser.add_argument("--name", metavar="NAME", help="template-export / template-import: the template's name.")
 
     def handle(
         self,
@@ -64,8 +70,18 @@ class Command(BaseCommand):
         actor: str | None,
         csv_file: str | None,
         export_format: str | None,
+        history: bool = False,
+        name: str | None = None,
         **options: Any,
     ) -> None:
+        if action.startswith("template-"):
+            self._template(action, self._parent(token), actor, name, csv_file)
+            return
+        if history:
+            if action != "export":
+                raise CommandError("--history is only used by 'export'")
+            self._export_history(self._parent(token))
+            return
         if csv_file is not None and action != "assign":
             raise CommandError("--csv is only used by 'assign'")
         if action == "assign" and csv_file is None:
@@ -198,6 +214,54 @@ class Command(BaseCommand):
         writer.writerow(CSV_HEADER)
         writer.writerows(assignment)
         self.stdout.write(buffer.getvalue(), ending="")
+
+    def _export_history(self, parent: Conversation) -> None:
+        from breakout.history import HISTORY_CSV_HEADER, history_csv_rows, history_rounds
+
+        _, rounds = history_rounds(parent=parent, filters={}, limit=10**9, offset=0)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(HISTORY_CSV_HEADER)
+        writer.writerows(history_csv_rows(list(reversed(rounds))))
+        self.stdout.write(buffer.getvalue(), ending="")
+
+    def _template(
+        self, action: str, parent: Conversation, actor: str | None, name: str | None, csv_file: str | None
+    ) -> None:
+        from breakout.models import AssignmentTemplate
+        from breakout.services.templates import template_store
+
+        if not name:
+            raise CommandError(f"{action} needs --name NAME")
+        owner = self._actor(parent, actor)
+        if action == "template-export":
+            template = AssignmentTemplate.objects.filter(owner=owner, name=name).first()
+            if template is None:
+                raise CommandError(f"{owner.username} has no template {name!r}")
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(TEMPLATE_CSV_HEADER)
+            writer.writerows((row["userId"], row["room"]) for row in template.rows)
+            self.stdout.write(buffer.getvalue(), ending="")
+            return
+        if csv_file is None:
+            raise CommandError("template-import needs --csv FILE")
+        try:
+            with open(csv_file, newline="", encoding="utf-8") as handle:
+                lines = list(csv.reader(handle))
+        except OSError as error:
+            raise CommandError(f"cannot read {csv_file}: {error.strerror}") from error
+        if lines and tuple(cell.strip() for cell in lines[0]) == TEMPLATE_CSV_HEADER:
+            lines = lines[1:]
+        rows = []
+        for number, line in enumerate(lines, start=1):
+            if not line:
+                continue
+            if len(line) != 2:
+                raise CommandError(f"line {number}: expected user id, room name")
+            rows.append({"userId": line[0].strip(), "room": line[1].strip()})
+        template = self._run(template_store, owner=owner, name=name, rows=rows)
+        self.stdout.write(f"Imported template {template.name!r} of {owner.username} ({len(rows)} rows).")
 
     def _assign(self, parent: Conversation, path: str, actor: User) -> None:
         if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
