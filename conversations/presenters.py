@@ -109,6 +109,9 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
     "poll_closed": ("{actor} ended the poll {poll}", "You ended the poll {poll}", ""),
     "avatar_set": ("{actor} set the conversation picture", "You set the conversation picture", ""),
     "avatar_removed": ("{actor} removed the conversation picture", "You removed the conversation picture", ""),
+    # Hidden system messages of reactions (issue 9): "reaction" shows its emoji (no entry here).
+    "reaction_deleted": ("Reaction deleted by author", "Reaction deleted by author", ""),
+    "reaction_revoked": ("{actor} deleted a reaction", "You deleted a reaction", ""),
 }
 
 

@@ -8,7 +8,9 @@ host, which read the outbox themselves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -92,6 +94,43 @@ def events_record(
         payload=payload or {},
     )
     return events_record_bulk(events=[new])[0]
+
+
+# The events of the operation in progress (``events_batch``), or None outside one.
+_batched: ContextVar[list[NewEvent] | None] = ContextVar("live_batched_events", default=None)
+
+
+def events_add(*, events: Sequence[NewEvent]) -> None:
+    """Record ``events`` now (``events_record_bulk``) or, inside ``events_batch``, with the other
+    events of the operation when the batch ends. Building blocks that a service may call several
+    times (posting system messages, adding or removing attendees) use this, so that an operation
+    still writes its events with one INSERT."""
+    pending = _batched.get()
+    if pending is None:
+        events_record_bulk(events=events)
+    else:
+        pending.extend(events)
+
+
+@contextmanager
+def events_batch() -> Iterator[list[NewEvent]]:
+    """Collect the events of one operation (``events_add``, or appending to the yielded list) and
+    record them with one ``events_record_bulk`` when the block ends without an exception: recorded
+    last, after every lock of the operation. Use inside the operation's transaction; as a
+    decorator below ``@transaction.atomic``. A nested batch joins the outer one. An exception
+    records nothing (the transaction rolls back anyway); a caller that catches an exception
+    inside the block and rolls back a savepoint must not have added events in it."""
+    outer = _batched.get()
+    if outer is not None:
+        yield outer
+        return
+    pending: list[NewEvent] = []
+    reset = _batched.set(pending)
+    try:
+        yield pending
+    finally:
+        _batched.reset(reset)
+    events_record_bulk(events=pending)
 
 
 @transaction.atomic

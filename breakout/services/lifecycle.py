@@ -60,6 +60,7 @@ from conversations.services.primitives import (
     rooms_touch,
     system_messages_post,
 )
+from live.services import NewEvent, events_add, events_batch, events_record_bulk
 from project.errors import BadRequest, NotFound
 
 
@@ -84,6 +85,38 @@ def _breakout_rooms(parent: Conversation) -> QuerySet[Conversation]:
     return Conversation.objects.filter(parent=parent).order_by("id")
 
 
+def _event(type: str, *, actor: User, room: Conversation, **payload: object) -> NewEvent:
+    """An event about ``room`` (a parent or a breakout room whose parent is loaded)."""
+    parent_token = room.parent.token if room.parent_id and room.parent is not None else None
+    return NewEvent(type=type, token=room.token, parent_token=parent_token, actor_id=actor.username, payload=payload)
+
+
+def _switchto(*, actor: User, user_id: str, source: str, parent: Conversation, target: str) -> NewEvent:
+    """Talk's ``switchto``, addressed to the user ``user_id``: leave the room ``source`` (the
+    parent or one of its breakout rooms) for the room ``target``. Only that user and the
+    parent's moderators receive it."""
+    return NewEvent(
+        type="breakout.switchto",
+        token=source,
+        parent_token=None if source == parent.token else parent.token,
+        actor_id=actor.username,
+        target_user_id=user_id,
+        payload={"target": target},
+    )
+
+
+def _students_in_rooms(parent: Conversation) -> list[tuple[str, str]]:
+    """(actor id, breakout room token) of every student user in a breakout room of ``parent``,
+    in one query."""
+    return list(
+        Attendee.objects.filter(
+            breakout_parent=parent, actor_type=Attendee.ACTOR_USERS, participant_type__in=Attendee.STUDENT_TYPES
+        )
+        .order_by("id")
+        .values_list("actor_id", "room__token")
+    )
+
+
 def _breakout_rooms_delete(*, parent: Conversation) -> None:
     """Delete every breakout room of ``parent`` with its attendees and chat, in three statements.
 
@@ -101,6 +134,7 @@ def _breakout_rooms_delete(*, parent: Conversation) -> None:
 
 
 @transaction.atomic
+@events_batch()
 def breakout_configure(
     *,
     actor: User,
@@ -150,7 +184,10 @@ def breakout_configure(
         ]
     )
     system_messages_post(
-        actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created") for room in rooms], now=now
+        actor=actor,
+        messages=[SystemMessage(room_id=room.pk, key="conversation_created") for room in rooms],
+        now=now,
+        rooms=rooms,
     )
 
     moderators = [a for a in members if a.participant_type in Attendee.MODERATOR_TYPES]
@@ -170,10 +207,15 @@ def breakout_configure(
 
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_mode=mode)
     parent.breakout_room_mode = mode
+    rooms_tokens = [room.token for room in rooms]
+    events_add(
+        events=[_event("breakout.configured", actor=actor, room=parent, mode=mode, amount=amount, rooms=rooms_tokens)]
+    )
     return parent
 
 
 @transaction.atomic
+@events_batch()
 def breakout_remove(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Delete every breakout room of ``parent`` and reset it to mode 0, status 0 (contract 1.2,
     decision 6). Succeeds on a parent without breakout rooms too."""
@@ -188,6 +230,7 @@ def breakout_remove(*, actor: User, parent: Conversation, as_operator: bool = Fa
     )
     parent.breakout_room_mode = Conversation.BreakoutMode.NOT_CONFIGURED
     parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
+    events_add(events=[_event("breakout.removed", actor=actor, room=parent)])
     return parent
 
 
@@ -195,12 +238,16 @@ def _lobbies_set(*, actor: User, parent: Conversation, lobby: int, message_key: 
     """Set every breakout room's lobby to ``lobby`` (timer cleared) and post ``message_key`` in
     exactly the rooms whose lobby changed, so repeating start or stop posts nothing twice."""
     rooms = _breakout_rooms(parent)
-    changed_ids = list(rooms.exclude(lobby_state=lobby).values_list("pk", flat=True))
+    changed = list(rooms.exclude(lobby_state=lobby))
+    for room in changed:
+        room.parent = parent
     rooms.update(lobby_state=lobby, lobby_timer=None, **extra)
-    system_messages_post(actor=actor, messages=[SystemMessage(room_id=pk, key=message_key) for pk in changed_ids])
+    messages = [SystemMessage(room_id=room.pk, key=message_key) for room in changed]
+    system_messages_post(actor=actor, messages=messages, rooms=changed)
 
 
 @transaction.atomic
+@events_batch()
 def breakout_start(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Open every breakout room (lobby 0) and mark the parent started (contract 1.3, 4.2).
 
@@ -215,10 +262,20 @@ def breakout_start(*, actor: User, parent: Conversation, as_operator: bool = Fal
     rounds.round_started(parent_id=parent.pk, now=timezone.now())
     Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STARTED)
     parent.breakout_room_status = Conversation.BreakoutStatus.STARTED
+    events_add(
+        events=[
+            _event("breakout.started", actor=actor, room=parent),
+            *(
+                _switchto(actor=actor, user_id=user_id, source=parent.token, parent=parent, target=room_token)
+                for user_id, room_token in _students_in_rooms(parent)
+            ),
+        ]
+    )
     return parent
 
 
 @transaction.atomic
+@events_batch()
 def breakout_stop(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Close every breakout room (lobby 1), clear assistance requests and mark the parent stopped
     (contract 1.4, 4.2); same locking argument as ``breakout_start``."""
@@ -236,6 +293,15 @@ def breakout_stop(*, actor: User, parent: Conversation, as_operator: bool = Fals
         message_key="breakout_rooms_stopped",
         breakout_room_status=Conversation.BreakoutStatus.STOPPED,
     )
+    events_add(
+        events=[
+            _event("breakout.stopped", actor=actor, room=parent),
+            *(
+                _switchto(actor=actor, user_id=user_id, source=room_token, parent=parent, target=parent.token)
+                for user_id, room_token in _students_in_rooms(parent)
+            ),
+        ]
+    )
     return parent
 
 
@@ -249,8 +315,9 @@ def breakout_broadcast(*, actor: User, parent: Conversation, message: str) -> Co
     parent_configured_require(parent)
     text = chat_message_text_validate(message)
     now = timezone.now()
-    room_ids = list(_breakout_rooms(parent).values_list("pk", flat=True))
-    ChatMessage.objects.bulk_create(
+    tokens = dict(_breakout_rooms(parent).values_list("pk", "token"))
+    room_ids = list(tokens)
+    created = ChatMessage.objects.bulk_create(
         [
             ChatMessage(
                 room_id=room_id,
@@ -265,10 +332,26 @@ def breakout_broadcast(*, actor: User, parent: Conversation, message: str) -> Co
         ]
     )
     rooms_touch(room_ids=room_ids, now=now)
+    events_record_bulk(
+        events=[
+            *(
+                NewEvent(
+                    type="chat.message",
+                    token=tokens[message.room_id],
+                    parent_token=parent.token,
+                    actor_id=actor.username,
+                    payload={"messageId": message.pk},
+                )
+                for message in created
+            ),
+            _event("breakout.broadcast", actor=actor, room=parent, messageIds=[message.pk for message in created]),
+        ]
+    )
     return parent
 
 
 @transaction.atomic
+@events_batch()
 def breakout_reorganize(
     *,
     actor: User,
@@ -317,11 +400,27 @@ def breakout_reorganize(
     placements = [Placement.of_attendee(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
     now = timezone.now()
     # Removals first: the partial unique constraint allows one breakout room per student.
-    attendees_remove_bulk(actor=actor, attendees=removals, now=now)
+    attendees_remove_bulk(actor=actor, attendees=removals, now=now, extra_rooms=rooms)
     attendees_add_bulk(actor=actor, placements=placements, now=now)
     rounds.spans_close(parent_id=parent.pk, actor_ids=[a.actor_id for a in removals], how=span_how, now=now)
     moved = [(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
     rounds.spans_open(parent_id=parent.pk, entries=moved, how=span_how, now=now)
+    if parent.breakout_room_status == Conversation.BreakoutStatus.STARTED:
+        # Only a started tree sends people into rooms; a stopped one holds them in the parent.
+        token_of = {room.pk: room.token for room in rooms}
+        source_of = {a.actor_id: token_of[a.room_id] for a in removals}
+        events_add(
+            events=[
+                _switchto(
+                    actor=actor,
+                    user_id=a.actor_id,
+                    source=source_of.get(a.actor_id, parent.token),
+                    parent=parent,
+                    target=room.token,
+                )
+                for a, room in moved
+            ]
+        )
     return parent
 
 
@@ -350,6 +449,7 @@ def _assistance_set(*, actor: User, room: Conversation, status: int, as_operator
     Conversation.objects.filter(pk=fresh.pk).update(breakout_room_status=status, last_activity=now)
     fresh.breakout_room_status = status
     fresh.last_activity = now
+    events_add(events=[_event("breakout.assistance", actor=actor, room=fresh, status=status)])
     return fresh
 
 
@@ -369,6 +469,7 @@ def assistance_reset(*, actor: User, room: Conversation, as_operator: bool = Fal
 
 
 @transaction.atomic
+@events_batch()
 def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conversation:
     """Move ``actor`` (a student of a started free-mode parent) into the breakout room whose token
     is ``target`` and out of every other one (contract 1.9, 4.7); returns the target room.
@@ -389,9 +490,15 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conver
 
     mine = list(Attendee.objects.filter(room__parent=parent, actor_type=Attendee.ACTOR_USERS, user=actor))
     now = timezone.now()
-    attendees_remove_bulk(actor=actor, attendees=[a for a in mine if a.room_id != target_room.pk], now=now)
+    leaving = [a for a in mine if a.room_id != target_room.pk]
+    attendees_remove_bulk(actor=actor, attendees=leaving, now=now, extra_rooms=rooms)
     if not any(a.room_id == target_room.pk for a in mine):
         attendees_add_bulk(actor=actor, placements=[Placement.of_attendee(me, target_room)], now=now)
         rounds.spans_close(parent_id=parent.pk, actor_ids=[me.actor_id], how=SpanHow.SWITCH, now=now)
         rounds.spans_open(parent_id=parent.pk, entries=[(me, target_room)], how=SpanHow.SWITCH, now=now)
+        token_of = {room.pk: room.token for room in rooms}
+        source = token_of.get(leaving[0].room_id, parent.token) if leaving else parent.token
+        events_add(
+            events=[_switchto(actor=actor, user_id=me.actor_id, source=source, parent=parent, target=target_room.token)]
+        )
     return target_room

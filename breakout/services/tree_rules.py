@@ -28,7 +28,9 @@ from conversations.services.primitives import (
     SystemMessage,
     attendees_add_bulk,
     attendees_remove_bulk,
+    participants_events_add,
     rich_user,
+    room_tokens,
     system_messages_post,
 )
 from project.errors import BadRequest
@@ -93,13 +95,18 @@ def moderator_change_propagate(*, actor: User, parent: Conversation, attendee: A
     moderator in every breakout room (students there promoted, absent rooms joined with the new
     parent type); a demoted one leaves every breakout room."""
     rows = list(
-        Attendee.objects.filter(
-            breakout_parent=parent, actor_type=attendee.actor_type, actor_id=attendee.actor_id
-        ).order_by("id")
+        Attendee.objects.filter(breakout_parent=parent, actor_type=attendee.actor_type, actor_id=attendee.actor_id)
+        .select_related("room__parent")  # the rooms' tokens for the events, without a query
+        .order_by("id")
     )
     if attendee.participant_type not in MODERATOR_TYPES:
         attendees_remove_bulk(actor=actor, attendees=rows)
         return
+    # Every breakout room, loaded once: their tokens serve the events of the steps below.
+    breakout_rooms = list(Conversation.objects.filter(parent=parent).order_by("id"))
+    for breakout_room in breakout_rooms:
+        breakout_room.parent = parent
+    tokens = room_tokens(room_ids=[r.pk for r in breakout_rooms], rooms=breakout_rooms)
     students = [row for row in rows if row.participant_type in STUDENT_TYPES]
     if students:
         Attendee.objects.filter(pk__in=[row.pk for row in students]).update(
@@ -107,10 +114,10 @@ def moderator_change_propagate(*, actor: User, parent: Conversation, attendee: A
         )
         user_param = rich_user(attendee.actor_id, attendee.display_name)
         messages = [SystemMessage(room_id=row.room_id, key="moderator_promoted", user=user_param) for row in students]
-        system_messages_post(actor=actor, messages=messages)
+        system_messages_post(actor=actor, messages=messages, tokens=tokens)
+        participants_events_add(attendees=students, change="promoted", actor=actor, tokens=tokens)
     present = {row.room_id for row in rows}
-    missing = Conversation.objects.filter(parent=parent).exclude(pk__in=present).order_by("id")
-    placements = [Placement.of_attendee(attendee, breakout_room) for breakout_room in missing]
+    placements = [Placement.of_attendee(attendee, room) for room in breakout_rooms if room.pk not in present]
     attendees_add_bulk(actor=actor, placements=placements)
 
 
@@ -141,9 +148,9 @@ class BreakoutTreeRules(TreeRules):
         if room.is_breakout_room:
             return []
         return list(
-            Attendee.objects.filter(
-                breakout_parent=room, actor_type=attendee.actor_type, actor_id=attendee.actor_id
-            ).order_by("id")
+            Attendee.objects.filter(breakout_parent=room, actor_type=attendee.actor_type, actor_id=attendee.actor_id)
+            .select_related("room__parent")  # the rooms' tokens for the events, without a query
+            .order_by("id")
         )
 
     def participant_type_changed(self, *, actor: User, room: Conversation, attendee: Attendee, old_type: int) -> None:

@@ -17,6 +17,7 @@ from conversations.services.primitives import (
     conversations_create_bulk,
     system_messages_post,
 )
+from live.services import events_batch
 from project.errors import BadRequest
 
 DEMO_TEACHER = "teacher"
@@ -35,6 +36,7 @@ class DemoSeed:
 
 
 @transaction.atomic
+@events_batch()
 def demo_seed(*, students: int, conversation_name: str, password: str, reset_passwords: bool = False) -> DemoSeed:
     """Create (or complete) the demo data: ``teacher``, ``student1``..``studentN``, the group
     conversation ``conversation_name`` owned by the teacher with the students as attendees, and
@@ -89,7 +91,9 @@ def demo_seed(*, students: int, conversation_name: str, password: str, reset_pas
     placements: list[Placement] = []
     if room is None:
         (room,) = conversations_create_bulk(rooms=[Conversation(type=Conversation.Type.GROUP, name=name)])
-        system_messages_post(actor=teacher, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
+        system_messages_post(
+            actor=teacher, messages=[SystemMessage(room_id=room.pk, key="conversation_created")], rooms=[room]
+        )
         present: set[int] = set()
         placements.append(Placement.of_user(teacher, room, Attendee.ParticipantType.OWNER))
     else:

@@ -21,6 +21,7 @@ from conversations.services.primitives import (
     room_tree_lock,
     system_messages_post,
 )
+from live.services import events_batch
 from project.errors import BadRequest, NotFound
 
 OBJECT_TYPE_BREAKOUT = "room"
@@ -59,6 +60,7 @@ def _one_to_one_get_or_create(*, name: str) -> tuple[Conversation, bool]:
 
 
 @transaction.atomic
+@events_batch()
 def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Conversation, bool]:
     """The one-to-one conversation of ``actor`` and the user ``invite``, and whether it is new.
 
@@ -82,7 +84,9 @@ def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Convers
         if user.pk not in present
     ]
     if created:
-        system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
+        system_messages_post(
+            actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")], rooms=[room]
+        )
     # A concurrent request may add the same missing rows; the state is then the same.
     with contextlib.suppress(IntegrityError), transaction.atomic():
         attendees_add_bulk(actor=actor, placements=placements, announce=False)
@@ -90,6 +94,7 @@ def conversation_create_one_to_one(*, actor: User, invite: str) -> tuple[Convers
 
 
 @transaction.atomic
+@events_batch()
 def conversation_create(
     *,
     actor: User,
@@ -118,7 +123,9 @@ def conversation_create(
         else:
             raise BadRequest("source")
     room = conversations_create_bulk(rooms=[Conversation(type=room_type, name=name)])[0]
-    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
+    system_messages_post(
+        actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")], rooms=[room]
+    )
     placements = [Placement.of_user(actor, room, Attendee.ParticipantType.OWNER)]
     placements += [Placement.of_user(user, room, Attendee.ParticipantType.USER) for user in invitees]
     attendees_add_bulk(actor=actor, placements=placements)
@@ -139,6 +146,7 @@ def _extra_room_caller_check(*, parent: Conversation, actor: User) -> None:
 
 
 @transaction.atomic
+@events_batch()
 def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, object_type: str) -> Conversation:
     """An extra breakout room of a configured parent (contract 1.12 row 3, 4.1 "extra room",
     decision 8). Checks in the reference's order: ``room``, ``permissions`` (not an attendee),
@@ -177,7 +185,9 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
         ]
     )[0]
     room.parent = parent
-    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")])
+    system_messages_post(
+        actor=actor, messages=[SystemMessage(room_id=room.pk, key="conversation_created")], rooms=[room]
+    )
     placements = [Placement.of_user(actor, room, Attendee.ParticipantType.OWNER)]
     placements += tree_rules().child_room_members(actor=actor, room=room)
     attendees_add_bulk(actor=actor, placements=placements)

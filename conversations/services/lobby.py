@@ -13,6 +13,7 @@ from conversations.hooks import RoomSetting, tree_rules
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.primitives import (
     SystemMessage,
+    chat_events_add,
     datetime_from_timestamp,
     moderator_recheck,
     room_tree_lock,
@@ -41,7 +42,7 @@ def conversation_lobby_set(*, actor: User, room: Conversation, state: int, timer
     room.save(update_fields=["lobby_state", "lobby_timer"])
     if changed:
         key = "lobby_non_moderators" if state else "lobby_none"
-        system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
+        system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)], rooms=[room])
     return room
 
 
@@ -74,7 +75,7 @@ def conversation_lobby_timers_expire(*, room_ids: Iterable[int], now: datetime |
     Conversation.objects.filter(pk__in=opened).update(
         lobby_state=Conversation.Lobby.NONE, lobby_timer=None, last_activity=now
     )
-    ChatMessage.objects.bulk_create(
+    created = ChatMessage.objects.bulk_create(
         ChatMessage(
             room_id=room_id,
             actor_type=Attendee.ACTOR_GUESTS,
@@ -85,6 +86,7 @@ def conversation_lobby_timers_expire(*, room_ids: Iterable[int], now: datetime |
         )
         for room_id in opened
     )
+    chat_events_add(messages=created, actor_id="system")
     return opened
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from conversations.models import Attendee, ChatMessage, Conversation, Reaction
 from conversations.services.chat import chat_message_text_validate
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
-from conversations.services.primitives import rich_user, rooms_touch
+from conversations.services.primitives import chat_events_add, rich_user, rooms_touch
 from project.errors import BadRequest, Forbidden, ServiceError
 
 EDIT_WINDOW = timedelta(days=1)
@@ -55,6 +55,7 @@ def _system_message(*, attendee: Attendee, key: str, parent: ChatMessage | None,
         created_at=now,
     )
     rooms_touch(room_ids=[attendee.room_id], now=now)
+    chat_events_add(messages=[created], actor_id=attendee.actor_id, rooms=[attendee.room])
     return created
 
 

@@ -10,10 +10,12 @@ from conversations.models import Attendee, Conversation
 from conversations.services.primitives import (
     SystemMessage,
     moderator_recheck_with_target,
+    participants_events_add,
     rich_user,
     room_tree_lock,
     system_messages_post,
 )
+from live.services import events_batch
 from project.errors import BadRequest, Forbidden
 
 
@@ -44,12 +46,14 @@ def _participant_type_change(*, actor: User, room: Conversation, attendee_id: in
     target.participant_type = new_type
     key = "moderator_promoted" if promote else "moderator_demoted"
     user_param = rich_user(target.actor_id, target.display_name)
-    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key, user=user_param)])
+    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key, user=user_param)], rooms=[room])
+    participants_events_add(attendees=[target], change="promoted" if promote else "demoted", actor=actor, rooms=[room])
     tree_rules().participant_type_changed(actor=actor, room=room, attendee=target, old_type=old_type)
     return target
 
 
 @transaction.atomic
+@events_batch()
 def attendee_promote(*, actor: User, room: Conversation, attendee_id: int) -> Attendee:
     """Promote an attendee to moderator. In a configured parent the promotion reaches every
     breakout room (4.4), under the parent's lock, so every parent moderator is a moderator in each
@@ -58,6 +62,7 @@ def attendee_promote(*, actor: User, room: Conversation, attendee_id: int) -> At
 
 
 @transaction.atomic
+@events_batch()
 def attendee_demote(*, actor: User, room: Conversation, attendee_id: int) -> Attendee:
     """Demote a moderator to user. In a configured parent the demoted user leaves every breakout
     room (4.4); in a breakout room demoting a parent moderator is refused (400 ``moderator``)."""

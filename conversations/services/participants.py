@@ -18,6 +18,7 @@ from conversations.services.primitives import (
     moderator_recheck_with_target,
     room_tree_lock,
 )
+from live.services import events_batch
 from project.errors import BadRequest, Forbidden, NotFound
 
 MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
@@ -39,6 +40,7 @@ def _users_for_source(*, new_participant: str, source: str) -> list[User]:
 
 
 @transaction.atomic
+@events_batch()
 def participants_add(*, actor: User, room: Conversation, new_participant: str, source: str) -> list[Attendee]:
     """Add a user (``source`` users) or every member of a Django group (``source`` groups,
     decision 14) to a conversation as users (type 3); people already in it are left alone.
@@ -67,14 +69,15 @@ def participants_add(*, actor: User, room: Conversation, new_participant: str, s
     return attendees_add_bulk(actor=actor, placements=placements)
 
 
-def _remove_with_cascade(*, actor: User, room: Conversation, attendee: Attendee) -> None:
+def _remove_with_cascade(*, actor: User, room: Conversation, attendee: Attendee, change: str = "removed") -> None:
     """Remove ``attendee`` from ``room`` and whatever the tree's rules remove with it (decision 7:
     the same actor from every breakout room of a parent). The caller holds the tree lock."""
     rows = [attendee, *tree_rules().removal_cascade(room=room, attendee=attendee)]
-    attendees_remove_bulk(actor=actor, attendees=rows)
+    attendees_remove_bulk(actor=actor, attendees=rows, extra_rooms=[room], change=change)
 
 
 @transaction.atomic
+@events_batch()
 def attendee_remove(*, actor: User, room: Conversation, attendee_id: int) -> None:
     """A moderator removes an attendee (Talk's removeAttendeeFromRoom). Removing oneself is
     leaving. Owners cannot be removed (403); a parent moderator cannot be removed from a breakout
@@ -94,6 +97,7 @@ def attendee_remove(*, actor: User, room: Conversation, attendee_id: int) -> Non
 
 
 @transaction.atomic
+@events_batch()
 def participant_leave(*, actor: User, room: Conversation) -> None:
     """The caller leaves (Talk's removeSelfFromRoom). The last owner/moderator cannot leave while
     other users remain (400 ``last-moderator``); the last user leaving deletes the conversation
@@ -113,11 +117,11 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
         if counts["users"] <= 1:
             Conversation.objects.filter(pk=room.pk).delete()
         else:
-            attendees_remove_bulk(actor=actor, attendees=[me])
+            attendees_remove_bulk(actor=actor, attendees=[me], extra_rooms=[room], change="left")
         return
     if me.participant_type in MODERATOR_TYPES and counts["users"] > 1 and counts["moderators"] == 1:
         raise BadRequest("last-moderator")
     if counts["users"] <= 1:
         Conversation.objects.filter(pk=room.pk).delete()
         return
-    _remove_with_cascade(actor=actor, room=room, attendee=me)
+    _remove_with_cascade(actor=actor, room=room, attendee=me, change="left")

@@ -16,7 +16,7 @@ from django.utils import timezone
 from conversations.models import Attendee, ChatMessage, Conversation, Poll, PollVote
 from conversations.services.chat import TRIM_CHARACTERS
 from conversations.services.chat_guards import attendee_relock, chat_write_check
-from conversations.services.primitives import rich_user, rooms_touch
+from conversations.services.primitives import chat_events_add, rich_user, rooms_touch
 from project.errors import BadRequest, Forbidden, NotFoundInRoom
 
 QUESTION_MAX_LENGTH = 32000
@@ -34,7 +34,7 @@ def poll_object(poll: Poll) -> dict[str, str]:
 def _post(*, attendee: Attendee, poll: Poll, system_message: str = "") -> None:
     now = timezone.now()
     is_share = not system_message
-    ChatMessage.objects.create(
+    created = ChatMessage.objects.create(
         room=attendee.room,
         actor_type=attendee.actor_type,
         actor_id=attendee.actor_id,
@@ -49,6 +49,7 @@ def _post(*, attendee: Attendee, poll: Poll, system_message: str = "") -> None:
         created_at=now,
     )
     rooms_touch(room_ids=[attendee.room_id], now=now)
+    chat_events_add(messages=[created], actor_id=attendee.actor_id, rooms=[attendee.room])
 
 
 @transaction.atomic

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, new_token
+from live.services import NewEvent, events_add
 from project.errors import BadRequest, Forbidden, NotFound
 
 TOKEN_ATTEMPTS = 5
@@ -78,8 +79,111 @@ class SystemMessage:
     text: dict[str, Any] = field(default_factory=dict)
 
 
-def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=None) -> list[ChatMessage]:
-    """Write system messages in one INSERT and bump the rooms' last activity in one UPDATE."""
+RoomTokens = dict[int, tuple[str, str | None]]
+
+
+def room_tokens(*, room_ids: Iterable[int], rooms: Iterable[Conversation] = ()) -> RoomTokens:
+    """The token and parent token of each room in ``room_ids``: taken from ``rooms`` where their
+    parent is known without a query, the others read in one query."""
+    known: RoomTokens = {}
+    for room in rooms:
+        if room.parent_id is None:
+            known[room.pk] = (room.token, None)
+        elif Conversation.parent.is_cached(room):
+            known[room.pk] = (room.token, room.parent.token if room.parent is not None else None)
+    missing = set(room_ids) - known.keys()
+    if missing:
+        for pk, token, parent_token in Conversation.objects.filter(pk__in=missing).values_list(
+            "pk", "token", "parent__token"
+        ):
+            known[pk] = (token, parent_token)
+    return known
+
+
+def chat_events_add(
+    *,
+    messages: Iterable[ChatMessage],
+    actor_id: str,
+    rooms: Iterable[Conversation] = (),
+    tokens: RoomTokens | None = None,
+) -> None:
+    """One ``chat.message`` event per room of ``messages``, carrying the newest message id there:
+    it wakes the long polls and streams of the room, which read the chat themselves. ``tokens``
+    (from ``room_tokens``) or loaded ``rooms`` spare the query of the rooms' tokens."""
+    newest: dict[int, int] = {}
+    for message in messages:
+        newest[message.room_id] = max(newest.get(message.room_id, 0), message.pk)
+    if not newest:
+        return
+    if tokens is None or not newest.keys() <= tokens.keys():
+        tokens = room_tokens(room_ids=newest, rooms=rooms)
+    events_add(
+        events=[
+            NewEvent(
+                type="chat.message",
+                token=tokens[room_id][0],
+                parent_token=tokens[room_id][1],
+                actor_id=actor_id,
+                payload={"messageId": message_id},
+            )
+            for room_id, message_id in newest.items()
+            if room_id in tokens  # a room deleted in this transaction has no one to wake
+        ]
+    )
+
+
+def participants_events_add(
+    *,
+    attendees: Iterable[Attendee],
+    change: str,
+    actor: User,
+    rooms: Iterable[Conversation] = (),
+    tokens: RoomTokens | None = None,
+) -> None:
+    """One ``participants.changed`` event per room of ``attendees`` (``change``: added, removed,
+    promoted, demoted), listing the attendee ids and actor ids concerned."""
+    by_room: dict[int, list[Attendee]] = {}
+    for attendee in attendees:
+        by_room.setdefault(attendee.room_id, []).append(attendee)
+    if not by_room:
+        return
+    if tokens is None or not by_room.keys() <= tokens.keys():
+        tokens = room_tokens(room_ids=by_room, rooms=rooms)
+    events_add(
+        events=[
+            NewEvent(
+                type="participants.changed",
+                token=tokens[room_id][0],
+                parent_token=tokens[room_id][1],
+                actor_id=actor.username,
+                payload={
+                    "change": change,
+                    "attendeeIds": [a.pk for a in rows],
+                    "actorIds": [a.actor_id for a in rows],
+                },
+            )
+            for room_id, rows in by_room.items()
+            if room_id in tokens
+        ]
+    )
+
+
+def _rooms_of(attendees: Iterable[Attendee]) -> list[Conversation]:
+    """The rooms of ``attendees`` that are already loaded (no query)."""
+    return [a.room for a in attendees if Attendee.room.is_cached(a)]
+
+
+def system_messages_post(
+    *,
+    actor: User,
+    messages: Sequence[SystemMessage],
+    now=None,
+    rooms: Iterable[Conversation] = (),
+    tokens: RoomTokens | None = None,
+) -> list[ChatMessage]:
+    """Write system messages in one INSERT, bump the rooms' last activity in one UPDATE and add
+    one ``chat.message`` event per room (``rooms``: the rooms already loaded, whose tokens then
+    cost no query)."""
     if not messages:
         return []
     now = now or timezone.now()
@@ -105,6 +209,7 @@ def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=
         )
     created = ChatMessage.objects.bulk_create(rows)
     rooms_touch(room_ids={spec.room_id for spec in messages}, now=now)
+    chat_events_add(messages=created, actor_id=actor.username, rooms=rooms, tokens=tokens)
     return created
 
 
@@ -139,6 +244,9 @@ def attendees_add_bulk(
         for placement in placements
     ]
     created = Attendee.objects.bulk_create(rows)
+    rooms = list({placement.room.pk: placement.room for placement in placements}.values())
+    tokens = room_tokens(room_ids=[room.pk for room in rooms], rooms=rooms)
+    participants_events_add(attendees=created, change="added", actor=actor, tokens=tokens)
     if not announce:
         return created
     messages = [
@@ -150,13 +258,22 @@ def attendees_add_bulk(
         for placement in placements
         if not (placement.user_id == actor.pk and placement.participant_type in Attendee.MODERATOR_TYPES)
     ]
-    system_messages_post(actor=actor, messages=messages, now=now)
+    system_messages_post(actor=actor, messages=messages, now=now, tokens=tokens)
     return created
 
 
-def attendees_remove_bulk(*, actor: User, attendees: Sequence[Attendee], now=None) -> int:
+def attendees_remove_bulk(
+    *,
+    actor: User,
+    attendees: Sequence[Attendee],
+    now=None,
+    extra_rooms: Iterable[Conversation] = (),
+    change: str = "removed",
+) -> int:
     """Delete the given attendee rows in one DELETE and post ``user_removed`` in each room
-    (as in Talk, also when the actor removes themselves: the text then reads "left")."""
+    (as in Talk, also when the actor removes themselves: the text then reads "left").
+    ``extra_rooms``: loaded rooms (parent included) whose tokens then cost no query; ``change``
+    names the removal in the ``participants.changed`` events (``removed``, or ``left``)."""
     if not attendees:
         return 0
     now = now or timezone.now()
@@ -170,7 +287,9 @@ def attendees_remove_bulk(*, actor: User, attendees: Sequence[Attendee], now=Non
         if attendee.actor_type == Attendee.ACTOR_USERS
     ]
     deleted, _ = Attendee.objects.filter(pk__in=[attendee.pk for attendee in attendees]).delete()
-    system_messages_post(actor=actor, messages=messages, now=now)
+    tokens = room_tokens(room_ids={a.room_id for a in attendees}, rooms=[*_rooms_of(attendees), *extra_rooms])
+    participants_events_add(attendees=attendees, change=change, actor=actor, tokens=tokens)
+    system_messages_post(actor=actor, messages=messages, now=now, tokens=tokens)
     return deleted
 
 

@@ -2,7 +2,14 @@
 
 Talk answers the failures of this API without an error key (``data: []``): 400 for a reaction
 that is not an emoji or a message that cannot carry reactions, 404 for an unknown message (and,
-when removing, an unknown reaction)."""
+when removing, an unknown reaction).
+
+As in Talk, a reaction is also a hidden system message answering the comment: ``reaction`` (its
+text the emoji) when added; when removed that message becomes ``reaction_deleted`` and
+``reaction_revoked`` is posted. Clients waiting on the chat (``lookIntoFuture``) thus receive the
+comment with its new reactions as the ``parent`` of that message. Each change also records a
+``chat.message`` event (waking the long polls) and a ``chat.reaction`` event
+(``messageId``, ``reaction``, ``added``) for the event stream and integrations."""
 
 from __future__ import annotations
 
@@ -10,9 +17,12 @@ import unicodedata
 
 from django.db import transaction
 from django.db.models import Count, Min
+from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Reaction
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
+from conversations.services.primitives import chat_events_add, rich_user, rooms_touch
+from live.services import NewEvent, events_add, events_batch
 from project.errors import BadRequest, NotFound, NotFoundInRoom
 
 # An emoji with its modifiers, joiners and variation selectors (a family, a flag) is a handful of
@@ -43,7 +53,51 @@ def _reactable_message(*, attendee: Attendee, message_id: int, missing_context: 
     return message
 
 
+def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str, added: bool) -> None:
+    """Talk's hidden system message of a reaction change (see the module docstring) and the
+    change's events."""
+    now = timezone.now()
+    actor = rich_user(attendee.actor_id, attendee.display_name)
+    if not added:
+        ChatMessage.objects.filter(
+            room_id=attendee.room_id,
+            reply_to=message,
+            message_type=ChatMessage.Type.SYSTEM,
+            system_message="reaction",
+            actor_type=attendee.actor_type,
+            actor_id=attendee.actor_id,
+            message=reaction,
+        ).update(system_message="reaction_deleted", message="")
+    posted = ChatMessage.objects.create(
+        room_id=attendee.room_id,
+        actor_type=attendee.actor_type,
+        actor_id=attendee.actor_id,
+        actor_display_name=attendee.display_name,
+        message_type=ChatMessage.Type.SYSTEM,
+        system_message="reaction" if added else "reaction_revoked",
+        message=reaction if added else "",
+        parameters={"actor": actor},
+        reply_to=message,
+        created_at=now,
+    )
+    rooms_touch(room_ids=[attendee.room_id], now=now)
+    chat_events_add(messages=[posted], actor_id=attendee.actor_id, rooms=[attendee.room])
+    room = attendee.room
+    events_add(
+        events=[
+            NewEvent(
+                type="chat.reaction",
+                token=room.token,
+                parent_token=room.parent.token if room.parent_id and room.parent is not None else None,
+                actor_id=attendee.actor_id,
+                payload={"messageId": message.pk, "reaction": reaction, "added": added},
+            )
+        ]
+    )
+
+
 @transaction.atomic
+@events_batch()
 def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
     """React with ``reaction`` to a comment of the caller's room. True when it was added, False
     when the caller had already reacted so (Talk answers 200 instead of 201). System messages and
@@ -62,10 +116,12 @@ def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
     )
     if created:
         _counts_refresh(message)
+        _reaction_posted(attendee=attendee, message=message, reaction=reaction, added=True)
     return created
 
 
 @transaction.atomic
+@events_batch()
 def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> None:
     """Remove the caller's ``reaction`` from a comment (404 when they had not reacted so)."""
     attendee = attendee_relock(attendee)
@@ -77,6 +133,7 @@ def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> No
     if not deleted:
         raise NotFoundInRoom()
     _counts_refresh(message)
+    _reaction_posted(attendee=attendee, message=message, reaction=reaction, added=False)
 
 
 def _counts_refresh(message: ChatMessage) -> None:
