@@ -48,9 +48,9 @@ def test_remove_query_count_does_not_grow(
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE chat,
-    # DELETE rooms; history: UPDATE (close) open spans, UPDATE (close) the round; UPDATE parent;
-    # RELEASE.
-    with django_assert_num_queries(10):
+    # DELETE rooms; UPDATE (end) open assistance requests; history: UPDATE (close) open spans,
+    # UPDATE (close) the round; UPDATE parent; RELEASE.
+    with django_assert_num_queries(11):
         lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert breakout_rooms(room) == []
@@ -65,10 +65,11 @@ def test_start_and_stop_query_counts_do_not_grow(
 
     # SAVEPOINT; lock; the caller's row (role under the lock); SELECT rooms whose lobby changes;
     # UPDATE rooms; INSERT system messages, UPDATE last activity; UPDATE parent status; history:
-    # UPDATE the round's start (stop: the same, parent and round's stop first); RELEASE.
+    # UPDATE the round's start (stop: the same, parent and round's stop first, and an UPDATE
+    # ending open assistance requests); RELEASE.
     with django_assert_num_queries(10):
         lifecycle.breakout_start(actor=owner, parent=room)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         lifecycle.breakout_stop(actor=owner, parent=room)
 
     assert {r.lobby_state for r in breakout_rooms(room)} == {1}
