@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(
                 blank=True,
                 db_index=True,
-                help_text="Extension breakout-rooms-timer: when the started breakout rooms of this parent close by themselves (set on the parent and copied to its breakout rooms; empty: no timer).",
+                help_text="When the started breakout rooms close by themselves (on the parent and its rooms)",
                 null=True,
             ),
         ),
