@@ -22,7 +22,8 @@ from conversations.models import ChatMessage, Conversation
 from live.models import Event
 from project.errors import BadRequest
 from tests.breakout.conftest import add_students, breakout_rooms, system_messages
-from tests.conftest import V1, V4, ocs_data, ocs_error
+from tests.concurrency import exceptions_of, run_together
+from tests.conftest import V1, V4, ocs_data, ocs_error, requires_postgres
 
 Client = Callable[[User], APIClient]
 SIZES = pytest.mark.parametrize(("students", "rooms"), [(4, 2), (40, 8)], ids=["small", "large"])
@@ -336,7 +337,11 @@ def test_the_enqueued_jobs_of_a_timer_run_by_the_worker_stop_the_rooms(
         excluded_queue_names=[],
     )
 
-    worker.run()
+    # The worker's loop, one claim and run per ready row (its connection housekeeping left out:
+    # the test's transaction holds the connection).
+    for row in DBTaskResult.objects.ready().order_by("run_after"):
+        row.claim(worker.worker_id)
+        worker.run_task(row)
 
     assert status(room) == Conversation.BreakoutStatus.STOPPED
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
@@ -688,3 +693,31 @@ def test_the_end_applied_by_the_job_query_count_does_not_grow(
         breakout_timer_job.func(parent_id=room.pk)
 
     assert status(room) == Conversation.BreakoutStatus.STOPPED
+
+
+# -- racing a manual stop against the timer (PostgreSQL, real threads) --------------------------
+
+
+@requires_postgres
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_manual_stop_racing_the_timer_stops_once(room: Conversation, owner: User, moderator: User) -> None:
+    add_students(room, 6)
+    lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=3, attendee_map={})
+    for _ in range(3):
+        timers.breakout_start_timed(actor=moderator, parent=room, duration=600)
+        end_passes(room)
+
+        results = run_together(
+            [
+                lambda: lifecycle.breakout_stop(actor=owner, parent=room),
+                lambda: breakout_timer_job.func(parent_id=room.pk),
+                lambda: breakout_timer_job.func(parent_id=room.pk),
+            ]
+        )
+
+        assert not exceptions_of(results), results
+        assert status(room) == Conversation.BreakoutStatus.STOPPED
+        assert tree_ends(room) == {0}
+    for breakout in breakout_rooms(room):
+        assert system_messages(breakout).count("breakout_rooms_stopped") == 3
