@@ -7,7 +7,8 @@ keeps the invariants the database cannot express on its own:
 
 - a parent has exactly one set of breakout rooms;
 - every moderator (owner) of a parent is a moderator (owner) in each of its breakout rooms;
-- a breakout room's lobby is on exactly when its parent is stopped;
+- a breakout room's lobby is on exactly when its parent is stopped, or when that one room was
+  closed on its own (``breakout.services.control``);
 - a non-moderator is in at most one breakout room of a parent (also a partial unique constraint).
 
 Under the lock each service re-reads what it checks, the caller's attendee row and role
