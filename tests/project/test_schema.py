@@ -226,3 +226,19 @@ def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:
         == [("OCS-APIRequest", "boolean", True)]
         for header in headers
     )
+
+
+def test_the_issue_11_parameters_are_documented(db: None) -> None:
+    schema = _schema()
+    paths = schema["paths"]
+    base = "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}"
+
+    def body_fields(path: str, method: str) -> set[str]:
+        return set(_body_schema(schema, paths[path][method], "application/json")["properties"])
+
+    stop_query = {p["name"] for p in paths[f"{base}/rooms"]["delete"]["parameters"] if p["in"] == "query"}
+    assert "grace" in stop_query
+    assert "duration" in body_fields(f"{base}/rooms", "post")
+    assert "duration" in body_fields(f"{base}/timer", "put")
+    assert "names" in body_fields(base, "post")
+    assert "409" in paths[f"{base}/assistance/claim"]["post"]["responses"]
