@@ -40,6 +40,10 @@ TALK_FEATURES = [
     "room-description",
     "breakout-rooms-v1",
     "breakout-rooms-assignment",  # extension: seed, constraints, shuffle, dry runs, templates, history
+    "breakout-rooms-timer",  # extension: duration on start, PUT/DELETE .../timer, grace on stop, breakoutRoomEndsAt
+    "breakout-rooms-names",  # extension: names on configure, unique names within a parent
+    "breakout-rooms-single",  # extension: POST/DELETE /v1/breakout-rooms/{breakoutToken}/open
+    "breakout-rooms-assistance-queue",  # extension: GET .../assistance, POST .../assistance/claim
     "message-expiration",
     # Talk surface (issue 10)
     "reactions",

@@ -1,9 +1,8 @@
 """The history of a parent's breakout rounds (``GET /v1/breakout-rooms/{token}/history``, the
 ``breakout export --history`` CSV): rounds newest first, and per person the rooms they were in
-and for how long. Three queries whatever the size: count, the page of rounds, their spans.
-
-``assistance`` of each round is the place of the assistance requests and their waiting times;
-the assistance queue (issue 11) fills it, until then it is an empty list.
+and for how long, and the requests for assistance with how long each waited until claimed and
+until it ended. Four queries whatever the size: count, the page of rounds, their spans, their
+assistance requests.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from breakout.filters import RoundFilter, SpanFilter
-from breakout.models import AssignmentSpan, BreakoutRound
+from breakout.models import AssignmentSpan, AssistanceRequest, BreakoutRound
+from breakout.services.assistance import request_history_payload
 from conversations.models import Conversation
 from project.errors import BadRequest
 
@@ -38,9 +38,15 @@ def history_rounds(
     matching = rounds.qs
     total = matching.count()
     page = list(
-        matching.select_related("configured_by").prefetch_related(Prefetch("spans", queryset=spans.qs))[
-            offset : offset + limit
-        ]
+        matching.select_related("configured_by").prefetch_related(
+            Prefetch("spans", queryset=spans.qs),
+            Prefetch(
+                "assistance",
+                queryset=AssistanceRequest.objects.select_related("requested_by", "claimed_by").order_by(
+                    "requested_at", "id"
+                ),
+            ),
+        )[offset : offset + limit]
     )
     return total, page
 
@@ -83,7 +89,7 @@ def round_payload(round_: BreakoutRound, *, now: datetime | None = None) -> dict
         "timerEndsAt": _ts(round_.timer_ends_at),
         "configuredBy": round_.configured_by.username if round_.configured_by else None,
         "people": sorted(people.values(), key=lambda p: p["userId"]),
-        "assistance": [],
+        "assistance": [request_history_payload(request) for request in round_.assistance.all()],
     }
 
 

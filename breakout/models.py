@@ -96,3 +96,71 @@ class AssignmentTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BreakoutTimer(models.Model):
+    """Who set the running timer (or grace countdown) of a parent, and what was announced of it.
+
+    The end itself is ``Conversation.breakout_ends_at`` (on the parent and its rooms), cleared by
+    every stop in the stop's own UPDATEs; this row only tells the worker whom the stop acts for
+    and which warning lead times were already sent (extension ``breakout-rooms-timer``).
+    """
+
+    parent = models.OneToOneField(
+        "conversations.Conversation", primary_key=True, on_delete=models.CASCADE, related_name="breakout_timer"
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    grace = models.BooleanField(default=False, help_text="A countdown started by a stop with grace")
+    announced = models.PositiveIntegerField(
+        default=0, help_text="The smallest secondsLeft already sent in a breakout.timer event for this end"
+    )
+
+    def __str__(self) -> str:
+        return f"Timer of {self.parent_id}"
+
+
+class AssistanceRequest(models.Model):
+    """One request for assistance of a breakout room: who asked and when, who claimed it and
+    when, and when it ended (reset by an attendee, or closed by a stop or removal). The room is
+    kept by id, token and name: breakout rooms are deleted with their round, the record stays
+    (extension ``breakout-rooms-assistance-queue``)."""
+
+    class End(models.TextChoices):
+        RESET = "reset"
+        STOPPED = "stopped"
+        REMOVED = "removed"
+
+    parent = models.ForeignKey("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(
+        BreakoutRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="assistance"
+    )
+    room_id = models.BigIntegerField(help_text="The breakout room (kept after the room is deleted)")
+    room_token = models.CharField(max_length=64)
+    room_name = models.CharField(max_length=255)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_by_actor_id = models.CharField(max_length=255)
+    requested_at = models.DateTimeField()
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_by_actor_id = models.CharField(max_length=255, blank=True, default="")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Null while the request is open")
+    ended_how = models.CharField(max_length=16, choices=End.choices, blank=True, default="")
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [models.Index(fields=["parent", "ended_at"])]
+        constraints = [
+            # One open request per breakout room: a second request while one is open is the same one.
+            models.UniqueConstraint(
+                fields=["room_id"], condition=models.Q(ended_at__isnull=True), name="assistance_one_open_per_room"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assistance in {self.room_name} by {self.requested_by_actor_id}"

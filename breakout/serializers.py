@@ -24,11 +24,16 @@ from breakout.attendee_map import ERROR_KEY as ATTENDEE_MAP_ERROR
 from breakout.attendee_map import AttendeeMap, attendee_map_check
 from breakout.services.guards import (
     CONFIGURABLE_MODES,
+    GRACE_SECONDS_MAXIMUM,
     ROOMS_MAXIMUM,
     ROOMS_MINIMUM,
+    TIMER_SECONDS_MAXIMUM,
+    TIMER_SECONDS_MINIMUM,
     breakout_config_require,
+    names_require,
     parent_configurable_require,
     parent_configured_require,
+    parent_started_require,
     switch_open_require,
 )
 from conversations.models import Conversation
@@ -298,16 +303,47 @@ def request_parameters_of(serializer: serializers.Serializer) -> Mapping[str, An
     return data if isinstance(data, Mapping) else {}
 
 
+@extend_schema_field({"type": "string", "example": '["Algebra", "Geometry"]'})
+class RoomNamesField(serializers.Field):
+    """``names``: a JSON-encoded array of room names (a JSON body may send the array itself);
+    its length and the names themselves are checked against ``amount`` by ``names_require``."""
+
+    default_error_messages = {"invalid": "Not a JSON array of names."}
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        if isinstance(data, str):
+            if len(data) > ATTENDEE_MAP_MAX_LENGTH:
+                self.fail("invalid")
+            try:
+                data = json.loads(data)
+            except (ValueError, RecursionError):
+                self.fail("invalid")
+        if not isinstance(data, list):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> str:
+        return json.dumps(value)
+
+
 class BreakoutConfigureAssignmentInput(BreakoutConfigureInput, AssignmentOptionsInput):
-    """Configure with the assignment extensions (read in mode 1 only; ``dryRun`` in every mode)."""
+    """Configure with the assignment extensions (read in mode 1 only; ``dryRun`` in every mode)
+    and the room names (extension breakout-rooms-names)."""
 
     class Meta:
         ref_name = "BreakoutConfigureRequest"
+
+    names = RoomNamesField(
+        required=False,
+        help_text='JSON array of exactly `amount` room names (trimmed, 1-255 characters, unique), e.g. \'["A", "B"]\'',
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = BreakoutConfigureInput.validate(self, attrs)
         extra = AssignmentOptionsInput.validate(self, attrs)
         result = {key: attrs[key] for key in ("mode", "amount", "attendee_map")}
+        if "names" in attrs:
+            result["names"] = names_require(attrs["names"], amount=attrs["amount"])
         if attrs["mode"] == Conversation.BreakoutMode.AUTOMATIC:
             result["assignment"] = extra["assignment"]
         result["dry_run"] = extra["dry_run"]
@@ -364,3 +400,48 @@ class TemplateApplyInput(OcsInputSerializer):
     dryRun = StrictBooleanField(
         source="dry_run", required=False, default=False, allow_null=True, help_text="Preview: change nothing"
     )
+
+
+# --- Timers, one room at a time, assistance queue (issue 11) ---------------------------------
+
+
+class BreakoutStartInput(OcsInputSerializer):
+    """``POST /v1/breakout-rooms/{parent}/rooms``: ``duration`` (extension breakout-rooms-timer)."""
+
+    class Meta:
+        ref_name = "BreakoutStartRequest"
+
+    duration = StrictIntegerField(
+        required=False,
+        min_value=TIMER_SECONDS_MINIMUM,
+        max_value=TIMER_SECONDS_MAXIMUM,
+        help_text="Seconds until the rooms close by themselves (extension breakout-rooms-timer)",
+    )
+
+
+class BreakoutStopInput(OcsInputSerializer):
+    """``DELETE /v1/breakout-rooms/{parent}/rooms``: ``grace`` (extension breakout-rooms-timer)."""
+
+    class Meta:
+        ref_name = "BreakoutStopRequest"
+
+    grace = StrictIntegerField(
+        required=False,
+        min_value=0,
+        max_value=GRACE_SECONDS_MAXIMUM,
+        help_text="Close the rooms after this countdown in seconds instead of at once (extension breakout-rooms-timer)",
+    )
+
+
+class BreakoutTimerInput(BreakoutInput):
+    """``PUT /v1/breakout-rooms/{parent}/timer``: ``status`` (started), then ``duration``."""
+
+    class Meta:
+        ref_name = "BreakoutTimerRequest"
+
+    duration = StrictIntegerField(
+        min_value=TIMER_SECONDS_MINIMUM, max_value=TIMER_SECONDS_MAXIMUM, help_text="Seconds from now until the end"
+    )
+
+    def check_state(self) -> None:
+        parent_started_require(self.conversation)

@@ -20,6 +20,22 @@ urlpatterns = [
         BreakoutRoomViewSet.as_view({"post": "request_assistance", "delete": "reset_assistance"}),
         name="breakout-rooms-assistance",
     ),
+    path(
+        f"{V1}/timer",
+        BreakoutRoomViewSet.as_view({"put": "timer_set", "delete": "timer_clear"}),
+        name="breakout-rooms-timer",
+    ),
+    path(
+        f"{V1}/open",
+        BreakoutRoomViewSet.as_view({"post": "room_open", "delete": "room_close"}),
+        name="breakout-rooms-open",
+    ),
+    path(f"{V1}/assistance", BreakoutRoomViewSet.as_view({"get": "assistance_queue"}), name="breakout-rooms-queue"),
+    path(
+        f"{V1}/assistance/claim",
+        BreakoutRoomViewSet.as_view({"post": "assistance_claim"}),
+        name="breakout-rooms-assistance-claim",
+    ),
     path(f"{V1}/shuffle", BreakoutRoomViewSet.as_view({"post": "shuffle"}), name="breakout-rooms-shuffle"),
     path(f"{V1}/history", BreakoutRoomViewSet.as_view({"get": "history"}), name="breakout-rooms-history"),
     path(

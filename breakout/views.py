@@ -30,16 +30,34 @@ from breakout.serializers import (
     BreakoutParticipantsQuery,
     BreakoutReorganizePreviewInput,
     BreakoutShuffleInput,
+    BreakoutStartInput,
+    BreakoutStopInput,
     BreakoutSwitchInput,
+    BreakoutTimerInput,
     TemplateApplyInput,
     TemplateSaveInput,
 )
-from breakout.services import lifecycle, templates
+from breakout.services import assistance, control, lifecycle, templates, timers
 from breakout.services.assignment import AssignmentOptions, breakout_shuffle
 from breakout.services.preview import preview_run
 from conversations.models import Conversation
 from conversations.views import RoomView
-from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_responses
+from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_response, ocs_responses
+
+ASSISTANCE_REQUEST = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "roomToken": {"type": "string"},
+        "roomName": {"type": "string"},
+        "requestedBy": {"type": "string"},
+        "requestedByDisplayName": {"type": "string"},
+        "requestedAt": {"type": "integer"},
+        "claimedBy": {"type": "string", "nullable": True},
+        "claimedByDisplayName": {"type": "string", "nullable": True},
+        "claimedAt": {"type": "integer", "nullable": True},
+    },
+}
 
 
 def _body(serializer: type[Serializer]) -> dict[str, Any]:
@@ -62,7 +80,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         responses=ocs_responses(
             data=ROOM_LIST,
             _400="config, room, mode, amount, attendeeMap, seed, keepApart, keepTogether, spreadGroups, strategy, "
-            "dryRun, constraints",
+            "dryRun, constraints, names",
         ),
     )
     def configure(self, request: Request, token: str) -> Response:
@@ -135,25 +153,108 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
 
     @extend_schema(
         operation_id="breakout_room-start-breakout-rooms",
-        summary="Start breakout rooms",
-        request=None,
-        responses=ocs_responses(data=ROOM_LIST, _400="mode"),
+        summary="Start breakout rooms (optional `duration`: extension breakout-rooms-timer)",
+        request=_body(BreakoutStartInput),
+        responses=ocs_responses(data=ROOM_LIST, _400="mode, duration"),
     )
     def start(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        parent = lifecycle.breakout_start(actor=self.actor, parent=caller.room)
+        duration = BreakoutStartInput.from_request(request).get("duration")
+        if duration is None:
+            parent = lifecycle.breakout_start(actor=self.actor, parent=caller.room)
+        else:
+            parent = timers.breakout_start_timed(actor=self.actor, parent=caller.room, duration=duration)
         return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
 
     @extend_schema(
         operation_id="breakout_room-stop-breakout-rooms",
-        summary="Stop breakout rooms",
+        summary="Stop breakout rooms (optional `grace`: extension breakout-rooms-timer)",
+        parameters=[BreakoutStopInput],
         request=None,
-        responses=ocs_responses(data=ROOM_LIST, _400="mode"),
+        responses=ocs_responses(data=ROOM_LIST, _400="mode, grace"),
     )
     def stop(self, request: Request, token: str) -> Response:
         caller = self.get_attendee(token, moderator=True)
-        parent = lifecycle.breakout_stop(actor=self.actor, parent=caller.room)
+        grace = BreakoutStopInput.from_request(request).get("grace")
+        if grace is None:
+            parent = lifecycle.breakout_stop(actor=self.actor, parent=caller.room)
+        else:
+            parent = timers.breakout_stop_graced(actor=self.actor, parent=caller.room, grace=grace)
         return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
+
+    @extend_schema(
+        operation_id="breakout_room-timer-set",
+        summary="Set or replace the end of started breakout rooms (extension: breakout-rooms-timer)",
+        request=_body(BreakoutTimerInput),
+        responses=ocs_responses(data=ROOM_LIST, _400="status, duration"),
+    )
+    def timer_set(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        values = BreakoutTimerInput.from_request(request, parent=caller.room, caller=caller)
+        parent = timers.breakout_timer_set(actor=self.actor, parent=caller.room, **values)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
+
+    @extend_schema(
+        operation_id="breakout_room-timer-clear",
+        summary="Clear the end of started breakout rooms (extension: breakout-rooms-timer)",
+        request=None,
+        responses=ocs_responses(data=ROOM_LIST, _400="status"),
+    )
+    def timer_clear(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        parent = timers.breakout_timer_clear(actor=self.actor, parent=caller.room)
+        return Response(presenters.breakout_tree_present(user=self.actor, parent=parent))
+
+    @extend_schema(
+        operation_id="breakout_room-open-one",
+        summary="Open one closed breakout room again (token: a breakout room; extension: breakout-rooms-single)",
+        request=None,
+        responses=ocs_responses(_400="room, status"),
+    )
+    def room_open(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        room = control.breakout_room_open(actor=self.actor, room=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=room))
+
+    @extend_schema(
+        operation_id="breakout_room-close-one",
+        summary="Close one breakout room while the others run (token: a breakout room; extension: "
+        "breakout-rooms-single)",
+        request=None,
+        responses=ocs_responses(_400="room, status"),
+    )
+    def room_close(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        room = control.breakout_room_close(actor=self.actor, room=caller.room)
+        return Response(presenters.room_present(user=self.actor, room=room))
+
+    @extend_schema(
+        operation_id="breakout_room-assistance-queue",
+        summary="Open requests for assistance of all breakout rooms, oldest first (extension: "
+        "breakout-rooms-assistance-queue)",
+        responses=ocs_responses(data={"type": "array", "items": ASSISTANCE_REQUEST}),
+    )
+    def assistance_queue(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        requests = assistance.open_requests(parent_id=caller.room.pk)
+        return Response([assistance.request_payload(entry) for entry in requests])
+
+    @extend_schema(
+        operation_id="breakout_room-assistance-claim",
+        summary="Claim the open request for assistance of a breakout room (token: a breakout room; "
+        "extension: breakout-rooms-assistance-queue)",
+        request=None,
+        responses={
+            **ocs_responses(data=ASSISTANCE_REQUEST, _400="room, status"),
+            409: ocs_response(
+                description='Another moderator holds it: `{"error": "claimed", "claimedBy", "claimedByDisplayName"}`'
+            ),
+        },
+    )
+    def assistance_claim(self, request: Request, token: str) -> Response:
+        caller = self.get_attendee(token, moderator=True)
+        claimed = assistance.assistance_claim(actor=self.actor, room=caller.room)
+        return Response(assistance.request_payload(claimed))
 
     @extend_schema(
         operation_id="breakout_room-broadcast-chat-message",

@@ -49,8 +49,12 @@ EVENT_TYPES = {
     "breakout.removed": "the breakout rooms were removed",
     "breakout.started": "the breakout rooms were opened",
     "breakout.stopped": "the breakout rooms were closed",
-    "breakout.switchto": "addressed to one user: join the room `target` (a breakout room, or the parent on stop)",
-    "breakout.assistance": "assistance requested or reset in a breakout room (`status`)",
+    "breakout.switchto": "addressed to one user: join the room `target` (a breakout room, or the parent on stop "
+    "or when their room is closed on its own)",
+    "breakout.assistance": "assistance requested or reset in a breakout room (`status`), or claimed by a moderator "
+    "(`claimedBy`)",
+    "breakout.timer": "the end of the breakout rooms was set, changed or cleared, or is near (`endsAt`, 0: none; "
+    "`secondsLeft`)",
     "breakout.broadcast": "a moderator broadcast a message to all breakout rooms (`messageIds`)",
     "participants.changed": "participants changed (`attendeeIds`, `change`: added, removed, promoted, demoted)",
     "chat.message": "a chat message was posted (`messageId`)",

@@ -12,6 +12,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
 from accounts.models import User
 from conversations.models import Attendee, Conversation
 
@@ -56,6 +58,17 @@ class TreeRules:
         """Who joins ``room``, just created below ``room.parent`` with ``actor`` as its owner,
         besides ``actor`` (added in the same bulk insert)."""
         return []
+
+    def child_name_check(self, *, parent: Conversation, name: str, room: Conversation | None = None) -> None:
+        """Raise the contract's error when a room below ``parent`` (``room`` itself when it is
+        being renamed, ``None`` for a new one) may not be called ``name``."""
+
+    def tree_end_reached(self, *, root: Conversation) -> Conversation:
+        """``root`` (locked) has a ``breakout_ends_at`` that has passed: end it and return the
+        root as it now is. Plain conversations have no such end: it is cleared."""
+        Conversation.objects.filter(Q(pk=root.pk) | Q(parent_id=root.pk)).update(breakout_ends_at=None)
+        root.breakout_ends_at = None
+        return root
 
 
 _registered = TreeRules()

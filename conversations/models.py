@@ -73,6 +73,12 @@ class Conversation(models.Model):
     breakout_room_status = models.PositiveSmallIntegerField(
         choices=BreakoutStatus.choices, default=BreakoutStatus.STOPPED
     )
+    breakout_ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="When the started breakout rooms close by themselves (on the parent and its rooms)",
+    )
     default_permissions = models.PositiveIntegerField(default=0)
     call_permissions = models.PositiveIntegerField(default=0)
     sip_enabled = models.PositiveSmallIntegerField(default=0)

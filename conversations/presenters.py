@@ -95,6 +95,21 @@ SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
     ),
     "breakout_rooms_started": ("{actor} started breakout rooms", "You started breakout rooms", ""),
     "breakout_rooms_stopped": ("{actor} stopped breakout rooms", "You stopped breakout rooms", ""),
+    # Extensions breakout-rooms-timer and breakout-rooms-single
+    "breakout_timer_set": (
+        "{actor} set the breakout rooms to close in {seconds} seconds",
+        "You set the breakout rooms to close in {seconds} seconds",
+        "",
+    ),
+    "breakout_timer_cleared": ("{actor} cleared the breakout timer", "You cleared the breakout timer", ""),
+    "breakout_timer_reached": ("The breakout timer ran out", "The breakout timer ran out", ""),
+    "breakout_grace_started": (
+        "{actor} is closing the breakout rooms in {seconds} seconds",
+        "You are closing the breakout rooms in {seconds} seconds",
+        "",
+    ),
+    "breakout_room_closed": ("{actor} closed this breakout room", "You closed this breakout room", ""),
+    "breakout_room_opened": ("{actor} opened this breakout room again", "You opened this breakout room again", ""),
     # Talk surface (issue 10)
     "message_edited": ("{actor} edited a message", "You edited a message", ""),
     "message_deleted": ("Message deleted by {actor}", "Message deleted by you", ""),
@@ -270,6 +285,7 @@ def room_payload(
         "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
+        "breakoutRoomEndsAt": timestamp(room.breakout_ends_at),  # extension breakout-rooms-timer
         "mentionPermissions": room.mention_permissions,
         "isArchived": attendee.archived,
         "isImportant": False,
@@ -334,6 +350,7 @@ def room_payload_limited(room: Conversation) -> dict[str, Any]:
         "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
+        "breakoutRoomEndsAt": timestamp(room.breakout_ends_at),  # extension breakout-rooms-timer
         "mentionPermissions": room.mention_permissions,
         "isArchived": False,
         "isImportant": False,

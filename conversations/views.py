@@ -44,6 +44,7 @@ from conversations.serializers import (
     RoomRenameInput,
 )
 from conversations.services import chat, lifecycle, lobby, moderators, participants, room_settings
+from conversations.services.primitives import conversation_tree_end_apply_if_due, tree_end_due
 from project.errors import BadRequest, Forbidden, PreconditionFailed
 from project.ocs.schema import BODY_MEDIA_TYPES, ocs_response, ocs_responses
 from project.ocs.views import OCSView
@@ -61,6 +62,9 @@ class RoomView(OCSView):
         attendee = attendee_get_for_user(user=self.request.user, token=token)
         # Talk opens a lobby whose timer has passed when it loads a room: a write, by the service.
         attendee.room = lobby.conversation_lobby_open_if_timer_passed(room=attendee.room)
+        # A breakout timer whose end has passed is applied before the tree is read (the worker
+        # closes the rooms within seconds; a request in between must see them closed already).
+        attendee.room = conversation_tree_end_apply_if_due(room=attendee.room)
         if moderator and attendee.participant_type not in Attendee.MODERATOR_TYPES:
             raise Forbidden()
         if lobby_rule and is_held_in_lobby(attendee, attendee.room):
@@ -85,6 +89,11 @@ class RoomViewSet(ViewSetMixin, RoomView):
         # Talk opens a lobby whose timer has passed when it loads the room (rare: extra queries).
         due = [c.room.pk for c in found if lobby.lobby_timer_due(c.room, now=request_time)]
         if due and lobby.conversation_lobby_timers_expire(room_ids=due):
+            found = caller_rooms(user=request.user, rooms=only_modified)
+        ended = [c.room for c in found if tree_end_due(c.room, now=request_time)]
+        if ended:  # breakout timers past their end (rare: the worker applies them within seconds)
+            for ended_room in ended:
+                conversation_tree_end_apply_if_due(room=ended_room)
             found = caller_rooms(user=request.user, rooms=only_modified)
         response = Response([presenters.caller_room_payload(c) for c in found])
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()

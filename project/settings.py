@@ -270,3 +270,10 @@ LIVE_HEARTBEAT_SECONDS = env_int("LIVE_HEARTBEAT_SECONDS", 15, minimum=1)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TASKS_CLAIM_TIMEOUT_SECONDS = env_int("TASKS_CLAIM_TIMEOUT_SECONDS", 600, minimum=1)
 EVENT_PRUNE_INTERVAL_SECONDS = env_int("EVENT_PRUNE_INTERVAL_SECONDS", 3600, minimum=1)
+
+# Breakout round timers (extension breakout-rooms-timer): a `breakout.timer` event goes to every
+# attendee of the tree this many seconds before the end (comma-separated lead times).
+_timer_warnings = env_list("BREAKOUT_TIMER_WARNINGS", ["60"])
+if not all(value.isdigit() and int(value) > 0 for value in _timer_warnings):
+    raise ImproperlyConfigured("BREAKOUT_TIMER_WARNINGS must list positive integers (seconds)")
+BREAKOUT_TIMER_WARNINGS = sorted({int(value) for value in _timer_warnings}, reverse=True)

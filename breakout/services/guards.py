@@ -83,3 +83,33 @@ def assistance_open_require(room: Conversation) -> None:
     1.7): 400 ``room``."""
     if room.parent_id is None or room.lobby_state != Conversation.Lobby.NONE:
         raise BadRequest("room")
+
+
+# --- Extensions of issue 11 -------------------------------------------------------------------
+
+TIMER_SECONDS_MINIMUM = 60
+TIMER_SECONDS_MAXIMUM = 86_400
+GRACE_SECONDS_MAXIMUM = 300
+ROOM_NAME_MAXIMUM = 255
+
+
+def names_require(names: object, *, amount: int) -> list[str]:
+    """``names`` of configure (extension ``breakout-rooms-names``): exactly ``amount`` strings,
+    each 1 to 255 characters once trimmed, all different; returns them trimmed, else 400
+    ``names``."""
+    if not isinstance(names, list | tuple) or len(names) != amount:
+        raise BadRequest("names")
+    if not all(isinstance(name, str) for name in names):
+        raise BadRequest("names")
+    trimmed = [name.strip() for name in names]
+    if any(not 1 <= len(name) <= ROOM_NAME_MAXIMUM or "\x00" in name for name in trimmed):
+        raise BadRequest("names")
+    if len(set(trimmed)) != len(trimmed):
+        raise BadRequest("names")
+    return trimmed
+
+
+def parent_started_require(parent: Conversation) -> None:
+    """Timers and opening or closing one room need started breakout rooms: 400 ``status``."""
+    if parent.parent_id is not None or parent.breakout_room_status != Conversation.BreakoutStatus.STARTED:
+        raise BadRequest("status")

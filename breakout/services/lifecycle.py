@@ -7,7 +7,8 @@ keeps the invariants the database cannot express on its own:
 
 - a parent has exactly one set of breakout rooms;
 - every moderator (owner) of a parent is a moderator (owner) in each of its breakout rooms;
-- a breakout room's lobby is on exactly when its parent is stopped;
+- a breakout room's lobby is on exactly when its parent is stopped, or when that one room was
+  closed on its own (``breakout.services.control``);
 - a non-moderator is in at most one breakout room of a parent (also a partial unique constraint).
 
 Under the lock each service re-reads what it checks, the caller's attendee row and role
@@ -27,7 +28,8 @@ attendees or rooms there are.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -36,7 +38,7 @@ from django.utils import timezone
 from accounts.models import User
 from breakout.attendee_map import attendee_map_check
 from breakout.models import SpanHow
-from breakout.services import rounds
+from breakout.services import assistance, rounds
 from breakout.services.assignment import AssignmentOptions, students_plan
 from breakout.services.guards import (
     amount_require,
@@ -44,6 +46,7 @@ from breakout.services.guards import (
     breakout_config_require,
     caller_require,
     mode_configurable_require,
+    names_require,
     parent_configurable_require,
     parent_configured_require,
     switch_open_require,
@@ -144,6 +147,7 @@ def breakout_configure(
     attendee_map: Mapping[int, int],
     as_operator: bool = False,
     assignment: AssignmentOptions | None = None,
+    names: Sequence[str] | None = None,
 ) -> Conversation:
     """Create ``amount`` breakout rooms "Room 1".."Room N" for ``parent`` (contract 1.1, 4.1).
 
@@ -155,7 +159,9 @@ def breakout_configure(
     parent join every room with their parent type; students are placed by ``mode``. With
     ``as_operator`` (admin, commands) ``actor`` need not be a moderator of ``parent``.
     ``assignment`` (mode 1): seed, constraints and strategy of the draw; the plan is left on
-    ``parent.breakout_assignment``. A round and the students' spans are recorded.
+    ``parent.breakout_assignment``. A round and the students' spans are recorded. ``names``
+    (extension ``breakout-rooms-names``): the rooms' names instead of "Room 1".."Room N", exactly
+    ``amount`` of them, unique (400 ``names``).
     """
     parent = _tree_lock(parent_id=parent.pk)
     members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
@@ -165,6 +171,7 @@ def breakout_configure(
     parent_configurable_require(parent)
     mode_configurable_require(mode)
     amount_require(amount)
+    room_names = names_require(names, amount=amount) if names is not None else None
     placed = attendee_map_check(attendee_map, room_count=amount) if mode == Conversation.BreakoutMode.MANUAL else {}
 
     now = timezone.now()
@@ -174,7 +181,7 @@ def breakout_configure(
         rooms=[
             Conversation(
                 type=parent.type,
-                name=f"Room {number}",
+                name=room_names[number - 1] if room_names else f"Room {number}",
                 parent=parent,
                 lobby_state=Conversation.Lobby.NON_MODERATORS,
                 last_activity=now,
@@ -223,18 +230,22 @@ def breakout_remove(*, actor: User, parent: Conversation, as_operator: bool = Fa
     if not as_operator:
         _caller_in(parent, actor=actor, moderator=True)
     _breakout_rooms_delete(parent=parent)
-    rounds.round_close(parent_id=parent.pk, now=timezone.now())
+    now = timezone.now()
+    assistance.requests_end(parent_id=parent.pk, how=assistance.End.REMOVED, now=now)
+    rounds.round_close(parent_id=parent.pk, now=now)
     Conversation.objects.filter(pk=parent.pk).update(
         breakout_room_mode=Conversation.BreakoutMode.NOT_CONFIGURED,
         breakout_room_status=Conversation.BreakoutStatus.STOPPED,
+        breakout_ends_at=None,
     )
+    parent.breakout_ends_at = None
     parent.breakout_room_mode = Conversation.BreakoutMode.NOT_CONFIGURED
     parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
     events_add(events=[_event("breakout.removed", actor=actor, room=parent)])
     return parent
 
 
-def _lobbies_set(*, actor: User, parent: Conversation, lobby: int, message_key: str, **extra: int) -> None:
+def _lobbies_set(*, actor: User, parent: Conversation, lobby: int, message_key: str, **extra: Any) -> None:
     """Set every breakout room's lobby to ``lobby`` (timer cleared) and post ``message_key`` in
     exactly the rooms whose lobby changed, so repeating start or stop posts nothing twice."""
     rooms = _breakout_rooms(parent)
@@ -283,15 +294,22 @@ def breakout_stop(*, actor: User, parent: Conversation, as_operator: bool = Fals
     if not as_operator:
         _caller_in(parent, actor=actor, moderator=True)
     parent_configured_require(parent)
-    Conversation.objects.filter(pk=parent.pk).update(breakout_room_status=Conversation.BreakoutStatus.STOPPED)
+    # A timer or grace countdown ends with the stop (extension breakout-rooms-timer).
+    Conversation.objects.filter(pk=parent.pk).update(
+        breakout_room_status=Conversation.BreakoutStatus.STOPPED, breakout_ends_at=None
+    )
     parent.breakout_room_status = Conversation.BreakoutStatus.STOPPED
-    rounds.round_stopped(parent_id=parent.pk, now=timezone.now())
+    parent.breakout_ends_at = None
+    now = timezone.now()
+    rounds.round_stopped(parent_id=parent.pk, now=now)
+    assistance.requests_end(parent_id=parent.pk, how=assistance.End.STOPPED, now=now)
     _lobbies_set(
         actor=actor,
         parent=parent,
         lobby=Conversation.Lobby.NON_MODERATORS,
         message_key="breakout_rooms_stopped",
         breakout_room_status=Conversation.BreakoutStatus.STOPPED,
+        breakout_ends_at=None,
     )
     events_add(
         events=[
@@ -446,6 +464,11 @@ def _assistance_set(*, actor: User, room: Conversation, status: int, as_operator
         raise NotFound()
     assistance_open_require(fresh)
     now = timezone.now()
+    # The queue's record: who asked and when; a reset ends it (extension assistance-queue).
+    if status == Conversation.BreakoutStatus.ASSISTANCE_REQUESTED:
+        assistance.request_open(actor=actor, room=fresh, now=now)
+    else:
+        assistance.requests_end(room_id=fresh.pk, how=assistance.End.RESET, now=now)
     Conversation.objects.filter(pk=fresh.pk).update(breakout_room_status=status, last_activity=now)
     fresh.breakout_room_status = status
     fresh.last_activity = now
@@ -485,7 +508,8 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conver
     switch_open_require(parent, caller=me)
     rooms = list(_breakout_rooms(parent).select_related("parent"))
     target_room = next((room for room in rooms if room.token == target), None)
-    if target_room is None:
+    if target_room is None or target_room.lobby_state != Conversation.Lobby.NONE:
+        # A room closed on its own (extension breakout-rooms-single) takes nobody in.
         raise BadRequest("target")
 
     mine = list(Attendee.objects.filter(room__parent=parent, actor_type=Attendee.ACTOR_USERS, user=actor))

@@ -36,6 +36,17 @@ def _open_round(parent_id: int) -> Subquery:
     return Subquery(_open_rounds(parent_id).order_by("-id").values("pk")[:1])
 
 
+def open_round_id(parent_id: int) -> Subquery:
+    """The parent's open round, as a subquery for an INSERT of another record (no query)."""
+    return _open_round(parent_id)
+
+
+def round_timer_set(*, parent_id: int, ends_at: datetime | None) -> None:
+    """One UPDATE: the end of the open round's timer (the last one set; kept when cleared by a
+    stop, for the history)."""
+    _open_rounds(parent_id).update(timer_ends_at=ends_at)
+
+
 def round_open(
     *,
     actor: User | None,

@@ -171,3 +171,17 @@ class BreakoutTreeRules(TreeRules):
             .order_by("id")
         )
         return [Placement.of_attendee(moderator, room) for moderator in moderators]
+
+    def child_name_check(self, *, parent: Conversation, name: str, room: Conversation | None = None) -> None:
+        """Breakout room names are unique within their parent (extension breakout-rooms-names),
+        for extra rooms and renames too: 400 ``name``. One query."""
+        siblings = Conversation.objects.filter(parent_id=parent.pk, name=name)
+        if room is not None:
+            siblings = siblings.exclude(pk=room.pk)
+        if siblings.exists():
+            raise BadRequest("name")
+
+    def tree_end_reached(self, *, root: Conversation) -> Conversation:
+        from breakout.services.timers import timer_end_reached
+
+        return timer_end_reached(root=root)

@@ -173,6 +173,7 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
     if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED or parent.parent_id is not None:
         raise BadRequest("mode")
     name = room_name_clean(name)
+    tree_rules().child_name_check(parent=parent, name=name)
     stopped = parent.breakout_room_status == Conversation.BreakoutStatus.STOPPED
     room = conversations_create_bulk(
         rooms=[

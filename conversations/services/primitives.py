@@ -5,6 +5,7 @@ the number of attendees or rooms."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from conversations.hooks import tree_rules
 from conversations.models import Attendee, ChatMessage, Conversation, new_token
 from live.services import NewEvent, events_add
 from project.errors import BadRequest, Forbidden, NotFound
@@ -316,7 +318,42 @@ def conversation_tree_lock(*, parent_id: int) -> Conversation:
     Lock order everywhere: the parent row, then breakout rooms, then attendee rows. On SQLite,
     where SELECT ... FOR UPDATE does not exist, IMMEDIATE transactions serialise writers.
     """
-    return Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)
+    root = Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)
+    return _tree_end_apply(root)
+
+
+# Set while a passed end is being applied: the stop it runs takes this very lock again.
+_tree_end_applying: ContextVar[bool] = ContextVar("tree_end_applying", default=False)
+
+
+def tree_end_due(room: Conversation, *, now: datetime | None = None) -> bool:
+    """Whether ``room`` (a parent or a breakout room: the end is copied to the rooms) carries a
+    breakout end that has passed. No query."""
+    return room.breakout_ends_at is not None and room.breakout_ends_at <= (now or timezone.now())
+
+
+def _tree_end_apply(root: Conversation) -> Conversation:
+    """Every writer of a tree locks it here first; a timer whose end has passed is applied before
+    the writer reads anything, so no write acts on rooms that should already be closed (the
+    worker applies it within seconds; this covers the seconds in between). No query when no end
+    has passed, which is nearly always."""
+    if not tree_end_due(root) or _tree_end_applying.get():
+        return root
+    token = _tree_end_applying.set(True)
+    try:
+        return tree_rules().tree_end_reached(root=root)
+    finally:
+        _tree_end_applying.reset(token)
+
+
+def conversation_tree_end_apply_if_due(*, room: Conversation) -> Conversation:
+    """The read path's counterpart of the lock's check (as for the lobby timer): a request that
+    reads a tree whose end has passed applies it first, so it never sees rooms still open after
+    their end. Returns ``room`` as it now is; no query when no end has passed."""
+    if not tree_end_due(room):
+        return room
+    with transaction.atomic():
+        return room_tree_lock(room)
 
 
 def room_tree_lock(room: Conversation) -> Conversation:

@@ -31,6 +31,8 @@ def conversation_rename(*, actor: User, room: Conversation, name: str, by_operat
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     name = room_name_clean(name)
+    if name != room.name and room.parent is not None:
+        tree_rules().child_name_check(parent=room.parent, name=name, room=room)
     if name != room.name:
         old_name = room.name
         room.name = name

@@ -109,3 +109,15 @@ def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(clien
 
     assert features >= TALK_SURFACE_FEATURES
     assert not NOT_OFFERED & features
+
+
+def test_capabilities_advertise_the_breakout_extensions_of_issue_11(client_for: Any, owner: User) -> None:
+    features = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]["features"]
+
+    for feature in (
+        "breakout-rooms-timer",
+        "breakout-rooms-names",
+        "breakout-rooms-single",
+        "breakout-rooms-assistance-queue",
+    ):
+        assert feature in features

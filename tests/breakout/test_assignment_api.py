@@ -376,8 +376,8 @@ def test_history_query_count_does_not_grow(
     client = client_for(owner)
 
     # The caller's row (access check); COUNT rounds; the page of rounds with who configured them;
-    # their spans.
-    with django_assert_num_queries(4):
+    # their spans; their assistance requests (with who asked and who claimed).
+    with django_assert_num_queries(5):
         response = history(client, room.token)
 
     assert sum(len(r["people"]) for r in ocs_data(response)["rounds"]) == 2 * (students + 1)

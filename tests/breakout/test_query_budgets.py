@@ -52,9 +52,9 @@ def test_remove_query_count_does_not_grow(
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE chat,
-    # DELETE rooms; history: UPDATE (close) open spans, UPDATE (close) the round; UPDATE parent;
-    # RELEASE.
-    with django_assert_num_queries(10 + EVENT_QUERIES):
+    # DELETE rooms; UPDATE (end) open assistance requests; history: UPDATE (close) open spans,
+    # UPDATE (close) the round; UPDATE parent; the events (EVENT_QUERIES); RELEASE.
+    with django_assert_num_queries(11 + EVENT_QUERIES):
         lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert breakout_rooms(room) == []
@@ -69,11 +69,12 @@ def test_start_and_stop_query_counts_do_not_grow(
 
     # SAVEPOINT; lock; the caller's row (role under the lock); SELECT rooms whose lobby changes;
     # UPDATE rooms; INSERT system messages, UPDATE last activity; UPDATE parent status; history:
-    # UPDATE the round's start (stop: the same, parent and round's stop first); SELECT the students
-    # in breakout rooms (their switchto events); the events (EVENT_QUERIES); RELEASE.
+    # UPDATE the round's start (stop: the same, parent and round's stop first, and an UPDATE
+    # ending open assistance requests); SELECT the students in breakout rooms (their switchto
+    # events); the events (EVENT_QUERIES); RELEASE.
     with django_assert_num_queries(11 + EVENT_QUERIES):
         lifecycle.breakout_start(actor=owner, parent=room)
-    with django_assert_num_queries(11 + EVENT_QUERIES):
+    with django_assert_num_queries(12 + EVENT_QUERIES):
         lifecycle.breakout_stop(actor=owner, parent=room)
 
     assert {r.lobby_state for r in breakout_rooms(room)} == {1}

@@ -73,6 +73,7 @@ ROOM_KEY_TYPES: dict[str, type | tuple[type, ...]] = {
     "isCustomAvatar": bool,
     "breakoutRoomMode": int,
     "breakoutRoomStatus": int,
+    "breakoutRoomEndsAt": int,  # extension breakout-rooms-timer (0: no timer)
     "mentionPermissions": int,
     "isArchived": bool,
     "isImportant": bool,

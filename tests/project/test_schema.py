@@ -20,6 +20,10 @@ EXPECTED_PATHS = [
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/switch",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/shuffle",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/history",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/timer",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/open",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/assistance",
+    "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/assistance/claim",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/templates",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/templates/{template_id}",
     "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}/templates/{template_id}/apply",
@@ -115,6 +119,12 @@ def test_breakout_operations_carry_the_talk_operation_ids(db: None) -> None:
         ("post", "/switch"): "breakout_room-switch-breakout-room",
         ("post", "/shuffle"): "breakout_room-shuffle",
         ("get", "/history"): "breakout_room-history",
+        ("put", "/timer"): "breakout_room-timer-set",
+        ("delete", "/timer"): "breakout_room-timer-clear",
+        ("post", "/open"): "breakout_room-open-one",
+        ("delete", "/open"): "breakout_room-close-one",
+        ("get", "/assistance"): "breakout_room-assistance-queue",
+        ("post", "/assistance/claim"): "breakout_room-assistance-claim",
         ("get", "/templates"): "breakout_room-template-list",
         ("post", "/templates"): "breakout_room-template-save",
         ("delete", "/templates/{template_id}"): "breakout_room-template-delete",
@@ -197,7 +207,9 @@ def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: 
     ]
 
     assert media_types == {frozenset({"application/json", "application/x-www-form-urlencoded"})}
-    assert len(with_body) == 14 + 3 + 12  # Talk + shuffle, template save and apply + the Talk surface of issue 10
+    # Talk + shuffle, template save and apply + the Talk surface of issue 10 + start with a duration
+    # and the timer's PUT (issue 11)
+    assert len(with_body) == 14 + 3 + 12 + 2
 
 
 def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:
@@ -214,3 +226,19 @@ def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:
         == [("OCS-APIRequest", "boolean", True)]
         for header in headers
     )
+
+
+def test_the_issue_11_parameters_are_documented(db: None) -> None:
+    schema = _schema()
+    paths = schema["paths"]
+    base = "/ocs/v2.php/apps/spreed/api/v1/breakout-rooms/{token}"
+
+    def body_fields(path: str, method: str) -> set[str]:
+        return set(_body_schema(schema, paths[path][method], "application/json")["properties"])
+
+    stop_query = {p["name"] for p in paths[f"{base}/rooms"]["delete"]["parameters"] if p["in"] == "query"}
+    assert "grace" in stop_query
+    assert "duration" in body_fields(f"{base}/rooms", "post")
+    assert "duration" in body_fields(f"{base}/timer", "put")
+    assert "names" in body_fields(base, "post")
+    assert "409" in paths[f"{base}/assistance/claim"]["post"]["responses"]

@@ -308,15 +308,22 @@ def _schema_operations() -> set[tuple[str, str]]:
 
 
 # The Talk chat and conversation surface of issue 10 (reactions, edits, polls, reminders, read
-# markers, settings, avatar) and the assignment extensions of issue 12 (shuffle, templates, history)
-# have per-role API tests (tests/conversations/test_*_api.py, tests/breakout/test_assignment_api.py,
-# test_templates_api.py) but no row
+# markers, settings, avatar), the assignment extensions of issue 12 (shuffle, templates, history)
+# and the timer, single-room and assistance-queue extensions of issue 11 have per-role API tests
+# (tests/conversations/test_*_api.py, tests/breakout/test_assignment_api.py, test_templates_api.py,
+# test_timers_api.py, test_room_control_api.py) but no row
 # in this matrix yet. Listed one by one: a new operation still fails the completeness test, and a
 # row added for one of these fails it until the entry is removed here.
 PENDING_ROWS: frozenset[tuple[str, str]] = frozenset(
     {
         ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/templates/{template_id}"),
         ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/history"),
+        ("PUT", "apps/spreed/api/v1/breakout-rooms/{token}/timer"),
+        ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/timer"),
+        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/open"),
+        ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/open"),
+        ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/assistance"),
+        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/assistance/claim"),
         ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/templates"),
         ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/shuffle"),
         ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/templates"),
