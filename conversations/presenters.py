@@ -264,7 +264,7 @@ def room_payload(
         "lastCommonReadMessage": last_common_read_message,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
+        "isCustomAvatar": bool(room.avatar_emoji or room.avatar_mime),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "mentionPermissions": room.mention_permissions,
@@ -328,7 +328,7 @@ def room_payload_limited(room: Conversation) -> dict[str, Any]:
         "lastCommonReadMessage": 0,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
+        "isCustomAvatar": bool(room.avatar_emoji or room.avatar_mime),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "mentionPermissions": room.mention_permissions,
