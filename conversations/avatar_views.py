@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,8 +19,17 @@ from project.ocs.schema import ocs_responses, query_param
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
-class AvatarUploadDocumentation(serializers.Serializer):
-    file = serializers.FileField(help_text="A square PNG or JPEG image, at most 20 MiB (AVATAR_MAX_UPLOAD_BYTES)")
+UPLOAD_BODY = {
+    "type": "object",
+    "properties": {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "A square PNG or JPEG image, at most 20 MiB (AVATAR_MAX_UPLOAD_BYTES)",
+        }
+    },
+    "required": ["file"],
+}
 
 
 class AvatarThemeInput(OcsInputSerializer):
@@ -42,8 +50,8 @@ class AvatarView(room_extra_views.AvatarView):
         return picture_response(attendee.room, dark=dark)
 
     @extend_schema(
-        request={"multipart/form-data": AvatarUploadDocumentation},
-        responses=ocs_responses(_400="file (with Talk's message), type"),
+        request={"multipart/form-data": UPLOAD_BODY},
+        responses=ocs_responses(_400="file (with Talk's message), type", _403="(no key)", _404="(no key)"),
     )
     def post(self, request: Request, token: str) -> Response:
         """Upload the conversation's picture (moderators; not in one-to-one conversations):
