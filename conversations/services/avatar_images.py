@@ -24,7 +24,7 @@ from conversations.services.primitives import SystemMessage, system_messages_pos
 from project.errors import BadRequest
 
 AVATAR_PIXELS = 512  # Talk serves conversation pictures at 512 x 512
-MAX_SOURCE_PIXELS = 64_000_000  # larger images are refused before they are decoded
+MAX_SOURCE_PIXELS = 25_000_000  # larger images are refused before they are decoded (memory)
 NO_AVATAR_TYPES = (Conversation.Type.ONE_TO_ONE, Conversation.Type.FORMER_ONE_TO_ONE)
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg"}
 
@@ -50,9 +50,12 @@ def avatar_image_prepare(content: bytes) -> tuple[bytes, str]:
             if source.width * source.height > MAX_SOURCE_PIXELS:
                 raise AvatarRejected("Invalid image")
             image_format = source.format or ""
-            image = ImageOps.exif_transpose(source)  # Talk applies the orientation first
-            if image.width != image.height:
+            # Talk applies the EXIF orientation first; a rotation keeps an image square or not.
+            if source.width != source.height:
                 raise AvatarRejected("Avatar image is not square")
+            if image_format == "JPEG":
+                source.draft("RGB", (AVATAR_PIXELS, AVATAR_PIXELS))  # decode a large photo scaled down
+            image = ImageOps.exif_transpose(source)
             image.load()
     except AvatarRejected:
         raise
@@ -60,6 +63,8 @@ def avatar_image_prepare(content: bytes) -> tuple[bytes, str]:
         raise AvatarRejected("Invalid image") from None
     if image_format not in FORMATS:
         raise AvatarRejected("Unknown filetype")
+    if image.width != image.height:  # a JPEG decoded scaled down can be a pixel off
+        image = image.resize((min(image.size),) * 2, Image.Resampling.LANCZOS)
     if image.width > AVATAR_PIXELS:
         image = image.resize((AVATAR_PIXELS, AVATAR_PIXELS), Image.Resampling.LANCZOS)
     output = io.BytesIO()

@@ -254,3 +254,29 @@ def test_the_conversation_list_shows_the_custom_picture(client_for: ClientFor, r
     rooms = ocs_data(client_for(owner).get(f"{OCS}/apps/spreed/api/v4/room"))
 
     assert [r["isCustomAvatar"] for r in rooms if r["token"] == room.token] == [True]
+
+
+def test_a_picture_with_too_many_pixels_is_refused_before_it_is_decoded(
+    client_for: ClientFor, room: Conversation, owner: User
+) -> None:
+    bomb = image_bytes(6000, 6000, image_format="PNG", color="white")  # small file, 36 megapixels
+
+    response = client_for(owner).post(avatar_url(room), upload(bomb), format="multipart")
+
+    assert len(bomb) < 200_000
+    assert response.status_code == 400
+    assert ocs_data(response) == {"error": "file", "message": "Invalid image"}
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_greyscale_and_cmyk_photos_are_stored_as_jpeg(
+    client_for: ClientFor, room: Conversation, owner: User, mode: str
+) -> None:
+    output = io.BytesIO()
+    Image.new(mode, (900, 900)).save(output, format="JPEG")
+
+    response = client_for(owner).post(avatar_url(room), upload(output.getvalue(), "photo.jpg"), format="multipart")
+
+    assert response.status_code == 200
+    with Image.open(io.BytesIO(bytes(ConversationAvatar.objects.get(room=room).image))) as picture:
+        assert (picture.format, picture.size) == ("JPEG", (512, 512))
