@@ -66,6 +66,7 @@ TALK_FEATURES = [
     "talk-polls",
     "remind-me-later",
     "upcoming-reminders",
+    "avatar",  # emoji and uploaded pictures, GET .../avatar and .../avatar/dark
 ]
 TALK_LOCAL_CONFIGS = {
     "attachments": ["allowed", "folder"],

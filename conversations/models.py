@@ -88,6 +88,8 @@ class Conversation(models.Model):
     # --- Talk surface (issue 10): an emoji avatar (the emoji and its background, RRGGBB) ---
     avatar_emoji = models.CharField(max_length=64, blank=True)
     avatar_color = models.CharField(max_length=6, blank=True)
+    # An uploaded picture (its bytes in ConversationAvatar): "image/png" or "image/jpeg".
+    avatar_mime = models.CharField(max_length=16, blank=True)
     call_flag = models.PositiveSmallIntegerField(default=0)
     active_since = models.DateTimeField(null=True, blank=True)
     last_activity = models.DateTimeField(default=timezone.now, db_index=True)
@@ -352,3 +354,21 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on #{self.message_id} at {self.remind_at:%Y-%m-%d %H:%M}"
+
+
+class ConversationAvatar(models.Model):
+    """The uploaded picture of a conversation (Talk's ``POST /room/{token}/avatar``), PNG or JPEG,
+    at most 512 pixels wide, kept in the database so that every deployment (SQLite or
+    PostgreSQL, one host or several) serves it without shared file storage. Apart from the
+    conversation row so that listing conversations never loads pictures."""
+
+    # Like Reaction.message: no database constraint, no ORM cascade (breakout rooms are deleted
+    # with raw deletes); only read for a live conversation whose ``avatar_mime`` is set.
+    room = models.OneToOneField(
+        Conversation, on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+    )
+    image = models.BinaryField()
+    mime_type = models.CharField(max_length=16)
+
+    def __str__(self) -> str:
+        return f"picture of #{self.room_id} ({self.mime_type})"

@@ -282,7 +282,7 @@ def room_payload(
         "lastCommonReadMessage": last_common_read_message,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
+        "isCustomAvatar": bool(room.avatar_emoji or room.avatar_mime),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "breakoutRoomEndsAt": timestamp(room.breakout_ends_at),  # extension breakout-rooms-timer
@@ -347,7 +347,7 @@ def room_payload_limited(room: Conversation) -> dict[str, Any]:
         "lastCommonReadMessage": 0,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
-        "isCustomAvatar": bool(room.avatar_emoji),  # Talk surface (issue 10)
+        "isCustomAvatar": bool(room.avatar_emoji or room.avatar_mime),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
         "breakoutRoomEndsAt": timestamp(room.breakout_ends_at),  # extension breakout-rooms-timer

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from conversations import chat_extra_views, live_views, room_extra_views, views
+from conversations import avatar_views, chat_extra_views, live_views, room_extra_views, views
 
 ROOM = "apps/spreed/api/v4/room/<token:token>"
 
@@ -55,10 +55,10 @@ urlpatterns += [
         chat_extra_views.UpcomingRemindersView.as_view(),
         name="chat-upcoming-reminders",
     ),
-    path("apps/spreed/api/v1/room/<token:token>/avatar", room_extra_views.AvatarView.as_view(), name="room-avatar"),
+    path("apps/spreed/api/v1/room/<token:token>/avatar", avatar_views.AvatarView.as_view(), name="room-avatar"),
     path(
         "apps/spreed/api/v1/room/<token:token>/avatar/dark",
-        room_extra_views.AvatarDarkView.as_view(),
+        avatar_views.AvatarDarkView.as_view(),
         name="room-avatar-dark",
     ),
     path(

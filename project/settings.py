@@ -196,6 +196,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES
 # Larger request bodies are refused with 413 before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024, minimum=1024)
 CHAT_MAX_LENGTH = 32000
+# Conversation pictures (POST /room/{token}/avatar) may be larger than other bodies; Talk's limit.
+AVATAR_MAX_UPLOAD_BYTES = env_int("AVATAR_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["project.ocs.renderers.OCSJSONRenderer"],

@@ -1,6 +1,7 @@
 """The conversation avatar of the Talk surface: an emoji on a coloured background (Talk's
-``/room/{token}/avatar/emoji``), removed with ``DELETE /room/{token}/avatar``. Image uploads are
-not offered. Each change bumps ``avatarVersion`` so that clients refetch the picture."""
+``/room/{token}/avatar/emoji``), removed with ``DELETE /room/{token}/avatar`` (which removes an
+uploaded picture too, see ``avatar_images``). Each change bumps ``avatarVersion`` so that clients
+refetch the picture."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from html import escape
 from django.db import transaction
 
 from accounts.models import User
-from conversations.models import Attendee, Conversation
+from conversations.models import Attendee, Conversation, ConversationAvatar
 from conversations.services.attendee_settings import moderator_relock
 from conversations.services.primitives import SystemMessage, system_messages_post
 from conversations.services.reactions import reaction_validate
@@ -23,9 +24,12 @@ NO_AVATAR_TYPES = (Conversation.Type.ONE_TO_ONE, Conversation.Type.FORMER_ONE_TO
 
 
 def _bump(room: Conversation, *, emoji: str, color: str) -> None:
+    if room.avatar_mime:  # an uploaded picture is replaced or removed
+        ConversationAvatar.objects.filter(room_id=room.pk).delete()
     room.avatar_emoji, room.avatar_color, room.avatar_version = emoji, color, secrets.token_hex(8)
+    room.avatar_mime = ""
     Conversation.objects.filter(pk=room.pk).update(
-        avatar_emoji=emoji, avatar_color=color, avatar_version=room.avatar_version
+        avatar_emoji=emoji, avatar_color=color, avatar_mime="", avatar_version=room.avatar_version
     )
 
 
@@ -51,10 +55,10 @@ def conversation_avatar_emoji_set(*, actor: User, attendee: Attendee, emoji: str
 
 @transaction.atomic
 def conversation_avatar_delete(*, actor: User, attendee: Attendee) -> Conversation:
-    """Moderators (403) remove the custom avatar (nothing happens without one)."""
+    """Moderators (403) remove the custom avatar, emoji or uploaded (nothing happens without one)."""
     attendee = moderator_relock(attendee)
     room = attendee.room
-    if room.avatar_emoji:
+    if room.avatar_emoji or room.avatar_mime:
         _bump(room, emoji="", color="")
         system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key="avatar_removed")])
     return room

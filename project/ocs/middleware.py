@@ -4,8 +4,9 @@
   (``base64``, ``rot13``, ``hex``, ``zlib``) or not an encoding at all is refused with 415 when
   the request has a body, and ignored when it has none (see also ``project.wsgi``).
 - ``OCSMiddleware``:
-  - bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` are refused with 413 under /ocs/ before
-    anything reads them (DRF's parsers read the raw stream and would not enforce the limit);
+  - bodies larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (a conversation picture:
+    ``AVATAR_MAX_UPLOAD_BYTES``) are refused with 413 under /ocs/ before anything reads them
+    (DRF's parsers read the raw stream and would not enforce the limit);
   - the brute-force guard (``project.bruteforce.guard``): a blocked client address gets 429
     with ``Retry-After`` on every OCS request and on every request that carries credentials;
     a 404 of a conversation lookup and a 401 to a request that sent credentials count as
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +39,8 @@ from project.ocs.renderers import is_ocs_path
 
 logger = logging.getLogger(__name__)
 
+# The one upload of the Talk surface (a conversation picture): its limit is AVATAR_MAX_UPLOAD_BYTES.
+AVATAR_UPLOAD_PATH = re.compile(r"/ocs/v[12]\.php/apps/spreed/api/v1/room/[^/]+/avatar/?")
 UNUSABLE_CHARSET_ENVIRON_KEY = "project.unusable_charset"
 
 
@@ -131,7 +135,7 @@ class OCSMiddleware:
                 response = _plain_response(refused.status, refused.message)
             response["Retry-After"] = str(refused.retry_after)
             return response
-        if ocs and self._declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        if ocs and self._declared_length(request) > self._body_limit(request):
             return ocs_error_json(request, 413, message="Request body too large")
         return None
 
@@ -147,6 +151,12 @@ class OCSMiddleware:
         elif status == 401 and "HTTP_AUTHORIZATION" in request.META:
             guard.record_failure(request)
         return response
+
+    @staticmethod
+    def _body_limit(request: HttpRequest) -> int:
+        if request.method == "POST" and AVATAR_UPLOAD_PATH.fullmatch(request.path):
+            return max(settings.AVATAR_MAX_UPLOAD_BYTES, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     @staticmethod
     def _declared_length(request: HttpRequest) -> int:

@@ -99,8 +99,9 @@ TALK_SURFACE_FEATURES = {
     "talk-polls",
     "remind-me-later",
     "upcoming-reminders",
+    "avatar",
 }
-NOT_OFFERED = {"avatar", "chat-get-context", "silent-send"}
+NOT_OFFERED = {"chat-get-context", "silent-send"}
 
 
 def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(client_for: Any, owner: User) -> None:

@@ -32,4 +32,7 @@ def test_nc_py_api_runs_the_talk_surface_flows_unchanged(live_server_e2e: LiveSe
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.split() == ["ok", "chat", "ok", "settings", "ok", "poll"]
+    assert result.stdout.split() == [
+        *("ok", "chat", "ok", "settings", "ok", "poll"),
+        *("ok", "avatar", "ok", "conversations"),
+    ]

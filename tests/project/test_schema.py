@@ -196,20 +196,24 @@ def test_query_parameters_of_get_and_delete_are_documented(db: None) -> None:
 def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: None) -> None:
     paths = _schema()["paths"]
 
+    upload = "/ocs/v2.php/apps/spreed/api/v1/room/{token}/avatar"  # a file: multipart only, as in Talk
     media_types = {
         frozenset(operation["requestBody"]["content"])
-        for methods in paths.values()
+        for path, methods in paths.items()
         for method, operation in methods.items()
-        if "requestBody" in operation
+        if "requestBody" in operation and (method, path) != ("post", upload)
     }
     with_body = [
         f"{method} {path}" for path, methods in paths.items() for method, op in methods.items() if "requestBody" in op
     ]
 
     assert media_types == {frozenset({"application/json", "application/x-www-form-urlencoded"})}
+    assert set(paths[upload]["post"]["requestBody"]["content"]) == {"multipart/form-data"}
+    file_schema = paths[upload]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert file_schema["properties"]["file"]["format"] == "binary"
     # Talk + shuffle, template save and apply + the Talk surface of issue 10 + start with a duration
-    # and the timer's PUT (issue 11)
-    assert len(with_body) == 14 + 3 + 12 + 2
+    # and the timer's PUT (issue 11) + the picture upload
+    assert len(with_body) == 14 + 3 + 12 + 2 + 1
 
 
 def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:

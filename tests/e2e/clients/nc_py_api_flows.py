@@ -8,7 +8,9 @@ prints ``ok <flow>`` per flow and exits non-zero on the first failure.
 
 from __future__ import annotations
 
+import struct
 import sys
+import zlib
 
 from nc_py_api import Nextcloud
 from nc_py_api.talk import NotificationLevel
@@ -61,7 +63,58 @@ def poll(url: str, token: str, password: str) -> None:
     assert [(d.actor_id, d.option) for d in closed.details] == [("student1", 1)]
 
 
-FLOWS = {"chat": chat, "settings": settings, "poll": poll}
+def square_png(size: int = 16) -> bytes:
+    """A red ``size`` x ``size`` PNG, built by hand (no image library in this virtualenv)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def avatar(url: str, token: str, password: str) -> None:
+    teacher = Nextcloud(nextcloud_url=url, nc_auth_user="teacher", nc_auth_pass=password)
+    student = Nextcloud(nextcloud_url=url, nc_auth_user="student1", nc_auth_pass=password)
+    before = teacher.talk.get_conversation_by_token(token)
+    uploaded = teacher.talk.set_conversation_avatar(token, square_png())
+    picture = student.talk.get_conversation_avatar(token)
+    dark = student.talk.get_conversation_avatar(token, dark=True)
+    emoji = teacher.talk.set_conversation_avatar(token, ("🎓", None))
+    svg = student.talk.get_conversation_avatar(token)
+    removed = teacher.talk.delete_conversation_avatar(token)
+    assert not before.is_custom_avatar
+    assert uploaded.is_custom_avatar and uploaded.avatar_version != before.avatar_version
+    assert picture.startswith(b"\x89PNG") and dark == picture
+    assert emoji.is_custom_avatar and svg.startswith(b"<svg") and "🎓" in svg.decode()
+    assert not removed.is_custom_avatar and removed.avatar_version != emoji.avatar_version
+
+
+def conversations(url: str, token: str, password: str) -> None:
+    teacher = Nextcloud(nextcloud_url=url, nc_auth_user="teacher", nc_auth_pass=password)
+    student = Nextcloud(nextcloud_url=url, nc_auth_user="student1", nc_auth_pass=password)
+    teacher.talk.send_message("Read this", token)
+    unread = {c.token: c for c in student.talk.get_user_conversations()}[token]
+    created = teacher.talk.create_conversation(2, room_name="Project group")
+    teacher.talk.rename_conversation(created, "Project team")
+    teacher.talk.set_conversation_description(created, "Where the team meets")
+    teacher.talk.set_conversation_public(created, True)
+    teacher.talk.set_conversation_password(created, "a-long-room-password")
+    renamed = teacher.talk.get_conversation_by_token(created)
+    participants = teacher.talk.list_participants(created)
+    teacher.talk.delete_conversation(created)
+    assert unread.unread_messages_count >= 1 and unread.last_message.message == "Read this"
+    assert (renamed.display_name, renamed.description, renamed.has_password) == (
+        "Project team",
+        "Where the team meets",
+        True,
+    )
+    assert [p.actor_id for p in participants] == ["teacher"]
+    assert created.token not in {c.token for c in teacher.talk.get_user_conversations()}
+
+
+FLOWS = {"chat": chat, "settings": settings, "poll": poll, "avatar": avatar, "conversations": conversations}
 
 if __name__ == "__main__":
     url, token, password = sys.argv[1:4]
