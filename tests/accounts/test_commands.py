@@ -139,8 +139,9 @@ def test_appconfig_sets_and_prints_the_value(db: None) -> None:
     assert AppConfigValue.objects.get(key="breakout_rooms").value == "yes"
 
 
-def test_appconfig_prints_an_empty_line_for_an_unknown_key(db: None) -> None:
-    assert run("appconfig", "unknown_key") == "\n"
+def test_appconfig_refuses_to_read_an_unknown_key(db: None) -> None:
+    with pytest.raises(CommandError, match="Unknown app config key 'unknown_key'"):
+        run("appconfig", "unknown_key")
 
 
 def test_appconfig_refuses_a_too_long_key(db: None) -> None:
