@@ -231,12 +231,13 @@ class Command(BaseCommand):
 
     def _lifecycle(self, action: str, parent: Conversation, actor: User) -> None:
         service = {"start": breakout_start, "stop": breakout_stop, "remove": breakout_remove}[action]
-        # What the parent was before, read again under the service's lock would be better, but
-        # the services are idempotent: a state read here that a concurrent writer changes only
-        # makes the message say "already" for a change someone else made a moment ago.
+        # The state just before the call, for an honest message. The services are idempotent: a
+        # concurrent writer in between (say, a teacher's start) can only make the message say
+        # "Started" where the rooms were opened a moment earlier by someone else, or vice versa.
         before = Conversation.objects.filter(pk=parent.pk).values_list(
             "breakout_room_mode", "breakout_room_status"
         ).first() or (parent.breakout_room_mode, parent.breakout_room_status)
+        had_rooms = action == "remove" and Conversation.objects.filter(parent=parent).exists()
         self._run(service, actor=actor, parent=parent, as_operator=True)
         mode_before, status_before = before
         started = Conversation.BreakoutStatus.STARTED
@@ -245,7 +246,7 @@ class Command(BaseCommand):
         elif action == "stop":
             done = "was already stopped" if status_before != started else "Stopped"
         else:
-            unconfigured = mode_before == Conversation.BreakoutMode.NOT_CONFIGURED
+            unconfigured = mode_before == Conversation.BreakoutMode.NOT_CONFIGURED and not had_rooms
             done = "had no breakout rooms" if unconfigured else "Removed the breakout rooms of"
         if done[0].islower():
             self.stdout.write(f"{parent.token} {done}; nothing changed.")
