@@ -116,7 +116,7 @@ class Command(BaseCommand):
         self,
         *args: Any,
         action: str,
-        token: str,
+        token: str | None,
         actor: str | None,
         csv_file: str | None,
         export_format: str | None,
