@@ -60,6 +60,9 @@ class AppConfigValue(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     DEFAULTS = {"breakout_rooms": "yes"}
+    # Every key the service reads, with the values it understands (``app_config_set`` refuses
+    # the rest, so a typo cannot be stored and silently ignored).
+    ALLOWED = {"breakout_rooms": ("yes", "no")}
 
     class Meta:
         ordering = ["key"]

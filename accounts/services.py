@@ -66,12 +66,23 @@ def group_create(*, name: str, member_usernames: Sequence[str] = ()) -> tuple[Gr
     return group, added
 
 
+def app_config_key_require(key: str) -> None:
+    """400 ``key`` for a key the service does not know, naming the known ones."""
+    if key not in AppConfigValue.ALLOWED:
+        known = ", ".join(sorted(AppConfigValue.ALLOWED))
+        raise BadRequest("key", message=f"Unknown app config key {key!r}; known keys: {known}")
+
+
 @transaction.atomic
 def app_config_set(*, key: str, value: str) -> AppConfigValue:
     """Set an app config value. It is read from the database on every use, so the change
     applies in every worker at once."""
     if not key or len(key) > APP_CONFIG_KEY_MAX_LENGTH:
         raise BadRequest("key", message=f"The key must be 1 to {APP_CONFIG_KEY_MAX_LENGTH} characters")
+    app_config_key_require(key)
+    allowed = AppConfigValue.ALLOWED[key]
+    if value not in allowed:
+        raise BadRequest("value", message=f"{value!r} is not a value of {key}; allowed: {', '.join(allowed)}")
     row, _ = AppConfigValue.objects.update_or_create(key=key, defaults={"value": value})
     return row
 

@@ -213,6 +213,13 @@ def _signals_after(last_id: int) -> list[tuple[int, fanout.Signal]]:
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
 
 
+def waiting_clients() -> int:
+    """How many long polls and event streams this process holds waiting now (the subscriptions
+    of its hubs, one hub per event loop). Cheap (no SQL), callable from any thread: the metrics
+    scrape reads it (``breakout.metrics.waiting_clients_source``)."""
+    return sum(hub.count for hub in list(_hubs.values()))
+
+
 def get_hub() -> Hub:
     """The hub of the running event loop (one per worker process under uvicorn)."""
     loop = asyncio.get_running_loop()

@@ -53,3 +53,16 @@ class Retention(models.Model):
 
     def __str__(self) -> str:
         return f"events pruned through #{self.pruned_through}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row: when a background worker (``manage.py live_worker``) last showed it was alive.
+    Every worker's housekeeping loop writes it every few seconds; ``/readyz`` fails when it is
+    older than ``LIVE_WORKER_STALE_SECONDS`` (``live.health.worker_heard_from``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    beat_at = models.DateTimeField()
+    worker = models.CharField(max_length=255, blank=True, help_text="host:pid of the worker that wrote it last.")
+
+    def __str__(self) -> str:
+        return f"worker {self.worker} heard from at {self.beat_at:%Y-%m-%d %H:%M:%S}"

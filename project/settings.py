@@ -250,6 +250,13 @@ LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("DJANGO_LOG_LEVEL"
 
 # Checks of /readyz, in order; each returns None or the reason it fails (project/health.py).
 READINESS_CHECKS = ["project.health.database_reachable", "project.health.migrations_applied"]
+# ... and a background worker (manage.py live_worker, heartbeat every --housekeeping-interval
+# seconds) heard from within LIVE_WORKER_STALE_SECONDS, unless READINESS_WORKER=false (a
+# deployment that runs no worker).
+READINESS_WORKER = env_bool("READINESS_WORKER", True)
+LIVE_WORKER_STALE_SECONDS = env_int("LIVE_WORKER_STALE_SECONDS", 60, minimum=1)
+if READINESS_WORKER:
+    READINESS_CHECKS.append("live.health.worker_heard_from")
 
 # /metrics answers 404 unless a bearer token or allowed client networks are configured.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")

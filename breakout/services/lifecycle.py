@@ -391,7 +391,7 @@ def breakout_reorganize(
     # The caller's row and the mapped rows of the parent in one query.
     parent_rows = list(
         Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS)
-        .filter(Q(pk__in=list(attendee_map)) | Q(user=actor))
+        .filter(Q(pk__in=list(attendee_map)) | Q(user_id=actor.pk))  # pk None: the service (commands)
         .order_by("id")
     )
     if not as_operator:

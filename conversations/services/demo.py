@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
@@ -23,6 +24,7 @@ from project.errors import BadRequest
 DEMO_TEACHER = "teacher"
 DEMO_OPERATOR = "admin"
 DEMO_STUDENT_PREFIX = "student"
+DEMO_STEPS = ("creating the users", "finding or creating the conversation", "adding the attendees")
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,14 @@ class DemoSeed:
 
 @transaction.atomic
 @events_batch()
-def demo_seed(*, students: int, conversation_name: str, password: str, reset_passwords: bool = False) -> DemoSeed:
+def demo_seed(
+    *,
+    students: int,
+    conversation_name: str,
+    password: str,
+    reset_passwords: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSeed:
     """Create (or complete) the demo data: ``teacher``, ``student1``..``studentN``, the group
     conversation ``conversation_name`` owned by the teacher with the students as attendees, and
     the operator ``admin`` (a superuser, in no conversation).
@@ -46,8 +55,10 @@ def demo_seed(*, students: int, conversation_name: str, password: str, reset_pas
     get ``password`` (one hash for all of them, so 3,000 students cost one slow hash); users that
     already exist keep theirs (someone may have changed it on purpose) unless
     ``reset_passwords``. Writes are bulk: a fixed number of queries whatever the number of
-    students.
+    students. ``progress`` is called with the name of each of the three steps as it begins
+    (``DEMO_STEPS``), for a command's progress output.
     """
+    step = progress or (lambda name: None)
     if students < 0:
         raise BadRequest("students", message="The number of students must not be negative")
     if not password:
@@ -56,6 +67,7 @@ def demo_seed(*, students: int, conversation_name: str, password: str, reset_pas
     if not name or len(name) > 255:
         raise BadRequest("name", message="The conversation name must be 1 to 255 characters")
 
+    step(DEMO_STEPS[0])
     wanted = {DEMO_TEACHER: "Teacher", DEMO_OPERATOR: "Operator"}
     wanted.update({f"{DEMO_STUDENT_PREFIX}{n}": f"Student {n}" for n in range(1, students + 1)})
     password_hash = make_password(password)
@@ -76,6 +88,7 @@ def demo_seed(*, students: int, conversation_name: str, password: str, reset_pas
         User.objects.filter(username__in=list(existing)).update(password=password_hash)
     users = {user.username: user for user in User.objects.filter(username__in=list(wanted))}
     teacher = users[DEMO_TEACHER]
+    step(DEMO_STEPS[1])
 
     room = (
         Conversation.objects.filter(
@@ -102,6 +115,7 @@ def demo_seed(*, students: int, conversation_name: str, password: str, reset_pas
         present = set(
             Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS).values_list("user_id", flat=True)
         )
+    step(DEMO_STEPS[2])
     placements += [
         Placement.of_user(user, room, Attendee.ParticipantType.USER)
         for username, user in sorted(users.items(), key=lambda item: item[1].pk)

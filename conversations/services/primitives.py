@@ -28,6 +28,18 @@ def rich_user(user_id: str, display_name: str) -> dict[str, str]:
     return {"type": "user", "id": user_id, "name": display_name}
 
 
+# The management commands act "as the service itself" when no user is named: an unsaved User
+# that system messages record as Talk records its command line, the guest "cli".
+SERVICE_ACTOR_ID = "cli"
+SERVICE_ACTOR_NAME = "Service (command line)"
+
+
+def service_actor() -> User:
+    """The actor of an operator's command run without a user: never saved (``pk`` None), so no
+    membership check can pass for it; only ``as_operator`` services accept it."""
+    return User(username=SERVICE_ACTOR_ID, display_name=SERVICE_ACTOR_NAME)
+
+
 def datetime_from_timestamp(value: int, *, error: str) -> datetime:
     """A unix timestamp as an aware datetime; negative or out-of-range values are 400 ``error``."""
     if value < 0:
@@ -189,7 +201,12 @@ def system_messages_post(
     if not messages:
         return []
     now = now or timezone.now()
-    actor_param = rich_user(actor.username, actor.get_display_name())
+    if actor.pk is None:  # service_actor()
+        actor_type, actor_id, actor_name = Attendee.ACTOR_GUESTS, SERVICE_ACTOR_ID, SERVICE_ACTOR_NAME
+        actor_param = {"type": "guest", "id": f"guest/{SERVICE_ACTOR_ID}", "name": SERVICE_ACTOR_NAME}
+    else:
+        actor_type, actor_id, actor_name = Attendee.ACTOR_USERS, actor.username, actor.get_display_name()
+        actor_param = rich_user(actor_id, actor_name)
     rows = []
     for spec in messages:
         parameters: dict[str, Any] = {"actor": actor_param}
@@ -200,9 +217,9 @@ def system_messages_post(
         rows.append(
             ChatMessage(
                 room_id=spec.room_id,
-                actor_type=Attendee.ACTOR_USERS,
-                actor_id=actor.username,
-                actor_display_name=actor.get_display_name(),
+                actor_type=actor_type,
+                actor_id=actor_id,
+                actor_display_name=actor_name,
                 message_type=ChatMessage.Type.SYSTEM,
                 system_message=spec.key,
                 parameters=parameters,

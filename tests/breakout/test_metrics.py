@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from breakout import metrics
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
+from live import hub
 from tests.breakout.conftest import add_students
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
 
@@ -45,8 +46,10 @@ def class_with_rooms(*, rooms: int, students: int, start: bool, assistance: int 
 
 @pytest.fixture
 def waiting_clients() -> Iterator[None]:
-    yield
+    """No source during the test; the live layer's (registered by the app) again after it."""
     metrics.waiting_clients_source(None)
+    yield
+    metrics.waiting_clients_source(hub.waiting_clients)
 
 
 @override_settings(METRICS_TOKEN=TOKEN)
@@ -59,6 +62,7 @@ def test_the_gauges_count_rooms_of_started_parents_and_open_assistance_requests(
         "breakout_parents_started": 2,
         "breakout_rooms_running": 5,
         "breakout_assistance_requests_open": 2,
+        "breakout_waiting_clients": 0,  # the live layer's count of this process: nobody waits
     }
 
 
@@ -73,6 +77,7 @@ def test_stopping_a_parent_takes_its_rooms_and_requests_off_the_gauges(db: None)
         "breakout_parents_started": 0,
         "breakout_rooms_running": 0,
         "breakout_assistance_requests_open": 0,
+        "breakout_waiting_clients": 0,
     }
 
 

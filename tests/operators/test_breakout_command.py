@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from breakout.services.lifecycle import assistance_request, breakout_start
 from conversations.models import Attendee, ChatMessage, Conversation
-from tests.factories import ConversationFactory, UserFactory
+from tests.factories import UserFactory
 from tests.operators.conftest import ParentMaker
 
 pytestmark = pytest.mark.django_db
@@ -140,9 +140,10 @@ def test_bad_format_is_a_usage_error(manual_parent: Conversation) -> None:
 # --- start, stop, remove ----------------------------------------------------------------------
 
 
-def test_start_opens_the_rooms_as_the_owner_and_a_second_run_changes_nothing(make_parent: ParentMaker) -> None:
+def test_start_without_actor_acts_as_the_service_and_a_second_run_says_already_started(
+    make_parent: ParentMaker,
+) -> None:
     parent = make_parent()
-    owner_id = Attendee.objects.get(room=parent, participant_type=1).actor_id
 
     first = breakout("start", parent.token)
     second = breakout("start", parent.token)
@@ -150,20 +151,28 @@ def test_start_opens_the_rooms_as_the_owner_and_a_second_run_changes_nothing(mak
     parent.refresh_from_db()
     assert parent.breakout_room_status == 1
     assert set(parent.breakout_rooms.values_list("lobby_state", flat=True)) == {0}
-    assert first == second == f"Started {parent.token} (as {owner_id}).\n"
+    assert first == f"Started {parent.token} (as the service itself).\n"
+    assert second == f"{parent.token} was already started; nothing changed.\n"
     started = ChatMessage.objects.filter(room__parent=parent, system_message="breakout_rooms_started")
-    assert set(started.values_list("actor_id", flat=True)) == {owner_id}
     assert started.count() == 2  # one per room, none for the second run
+    # The system messages say the service did it, as Talk records its command line.
+    assert set(started.values_list("actor_type", "actor_id")) == {("guests", "cli")}
+    assert started.first().parameters["actor"] == {
+        "type": "guest",
+        "id": "guest/cli",
+        "name": "Service (command line)",
+    }
 
 
-def test_start_acts_as_the_given_actor(make_parent: ParentMaker, operator: User) -> None:
+def test_start_acts_as_the_given_moderator(make_parent: ParentMaker) -> None:
     parent = make_parent()
+    owner_id = Attendee.objects.get(room=parent, participant_type=1).actor_id
 
-    assert breakout("start", parent.token, "--actor", "operator") == f"Started {parent.token} (as operator).\n"
+    assert breakout("start", parent.token, "--actor", owner_id) == f"Started {parent.token} (as {owner_id}).\n"
 
     assert (
         ChatMessage.objects.filter(
-            room__parent=parent, system_message="breakout_rooms_started", actor_id="operator"
+            room__parent=parent, system_message="breakout_rooms_started", actor_type="users", actor_id=owner_id
         ).count()
         == 2
     )
@@ -197,11 +206,11 @@ def test_start_of_an_unconfigured_parent_fails_with_the_service_error(room: Conv
         breakout("start", room.token)
 
 
-def test_start_without_an_owner_asks_for_an_actor(db: None) -> None:
-    parent = ConversationFactory(breakout_room_mode=Conversation.BreakoutMode.FREE)
+def test_without_actor_the_service_acts_also_where_nobody_owns_the_conversation(make_parent: ParentMaker) -> None:
+    parent = make_parent()
+    Attendee.objects.filter(room__in=[parent, *parent.breakout_rooms.all()], participant_type=1).delete()
 
-    with pytest.raises(CommandError, match="has no owner to act as; pass --actor UID"):
-        breakout("start", parent.token)
+    assert breakout("start", parent.token) == f"Started {parent.token} (as the service itself).\n"
 
 
 # --- assign -----------------------------------------------------------------------------------
@@ -211,12 +220,12 @@ def test_assign_places_students_by_1_based_room_numbers(manual_parent: Conversat
     a, b, c, _ = pupils(manual_parent)
     path = write_csv(tmp_path, f"user_id,room\n{a},1\n{b},3\n\n{c},3\n")
 
-    owner_id = manual_parent.attendees.get(participant_type=1).actor_id
-
     output = breakout("assign", manual_parent.token, "--csv", path)
 
     assert placement(manual_parent) == {a: 1, b: 3, c: 3}
-    assert output == f"Assigned 3 student(s) in {manual_parent.token} (as {owner_id}).\n"
+    assert output == (
+        f"Assigned 3 student(s) in {manual_parent.token} (as the service itself): 3 moved, 0 already in their room.\n"
+    )
 
 
 def test_assign_without_a_header_line_and_run_twice_gives_the_same_placement(

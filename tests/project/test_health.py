@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.test import Client, override_settings
 
+from live.health import worker_heartbeat_write
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, django
@@ -46,12 +48,17 @@ def test_healthz_answers_ok_without_touching_the_database() -> None:
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_readyz_answers_ok_on_a_migrated_database(db: None) -> None:
+def test_readyz_answers_ok_on_a_migrated_database_with_a_live_worker(db: None) -> None:
+    worker_heartbeat_write()
+
     response = Client().get("/readyz")
 
     assert (response.status_code, response.json()) == (
         200,
-        {"status": "ok", "checks": {"database_reachable": "ok", "migrations_applied": "ok"}},
+        {
+            "status": "ok",
+            "checks": {"database_reachable": "ok", "migrations_applied": "ok", "worker_heard_from": "ok"},
+        },
     )
 
 
@@ -93,7 +100,11 @@ def test_readyz_answers_503_when_the_database_is_down_while_healthz_stays_up() -
         503,
         {
             "status": "unavailable",
-            "checks": {"database_reachable": "database unreachable", "migrations_applied": "skipped"},
+            "checks": {
+                "database_reachable": "database unreachable",
+                "migrations_applied": "skipped",
+                "worker_heard_from": "skipped",
+            },
         },
     )
 

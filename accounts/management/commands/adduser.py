@@ -4,8 +4,11 @@ import getpass
 import os
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import User
 from accounts.services import user_create
 from project.errors import ServiceError
 
@@ -31,6 +34,11 @@ class Command(BaseCommand):
                 raise CommandError("The password must not be empty")
             if getpass.getpass("Password (again): ") != password:
                 raise CommandError("The passwords do not match")
+        uid = options["uid"].strip()
+        try:  # Django's AUTH_PASSWORD_VALIDATORS, as the admin's password forms use them
+            validate_password(password, User(username=uid, display_name=options["display_name"].strip() or uid))
+        except ValidationError as error:
+            raise CommandError("The password is refused: " + " ".join(error.messages)) from None
         try:
             user = user_create(username=options["uid"], display_name=options["display_name"], password=password)
         except ServiceError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -11,14 +12,42 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from breakout.overview.texts import service_error_text
-from breakout.services.lifecycle import breakout_remove, breakout_reorganize, breakout_start, breakout_stop
+from breakout.services.lifecycle import (
+    breakout_configure,
+    breakout_remove,
+    breakout_reorganize,
+    breakout_start,
+    breakout_stop,
+)
 from conversations.models import Attendee, Conversation
+from conversations.services.primitives import service_actor
 from project.errors import ServiceError
+from project.progress import Steps
+from project.progress import rows as progress_rows
 
-ACTIONS = ("status", "start", "stop", "remove", "assign", "export", "template-export", "template-import")
+ACTIONS = (
+    "list",
+    "status",
+    "configure",
+    "start",
+    "stop",
+    "remove",
+    "assign",
+    "export",
+    "template-export",
+    "template-import",
+)
+MODES = {
+    "automatic": Conversation.BreakoutMode.AUTOMATIC,
+    "manual": Conversation.BreakoutMode.MANUAL,
+    "free": Conversation.BreakoutMode.FREE,
+}
+
 TEMPLATE_CSV_HEADER = ("user_id", "room_name")
 CSV_HEADER = ("user_id", "room")
 INTEGER = re.compile(r"-?[0-9]+")
@@ -33,9 +62,13 @@ class CsvAssignment:
 
 class Command(BaseCommand):
     help = (
+        "list [--started] [--assistance]: every conversation with breakout rooms (token, name, mode, status, "
+        "rooms, students, open assistance requests). "
         "Inspect and drive the breakout rooms of the conversation TOKEN (a parent, not a breakout room). "
-        "status: rooms, attendees per room and assistance requests. start / stop / remove: as the API does, "
-        "with --actor (default: the conversation's owner) as the acting user. "
+        "status: rooms, attendees per room and assistance requests. "
+        "configure --mode automatic|manual|free --amount N [--names NAME ...]: create the breakout rooms. "
+        "start / stop / remove / configure / assign: as the API does; with --actor UID (a moderator of the "
+        "conversation) in that user's name, else as the service itself (the system messages name it). "
         "assign --csv FILE: move students; FILE has the columns user id, room number (1-based, rooms by "
         "ascending id as 'status' numbers them) and an optional header line; a file with any bad line changes "
         "nothing. export [--format csv|json]: the current assignment of students to rooms (the CSV reads back "
@@ -47,9 +80,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=ACTIONS, help="What to do.")
-        parser.add_argument("token", metavar="TOKEN", help="Token of the parent conversation.")
         parser.add_argument(
-            "--actor", metavar="UID", help="User id acting for start/stop/remove/assign (default: the owner)."
+            "token", metavar="TOKEN", nargs="?", help="Token of the parent conversation (every action but list)."
+        )
+        parser.add_argument(
+            "--actor",
+            metavar="UID",
+            help="A moderator of the conversation acting for configure/start/stop/remove/assign (default: the "
+            "service itself); for the template actions the template's owner (default: the conversation's owner).",
+        )
+        parser.add_argument("--started", action="store_true", help="list: only conversations whose rooms are started.")
+        parser.add_argument(
+            "--assistance", action="store_true", help="list: only conversations with open assistance requests."
+        )
+        parser.add_argument("--mode", choices=tuple(MODES), help="configure: how students are placed.")
+        parser.add_argument("--amount", type=int, metavar="N", help="configure: the number of breakout rooms.")
+        parser.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="assign/export: progress on standard error (default: only when it is a terminal).",
         )
         parser.add_argument("--csv", metavar="FILE", dest="csv_file", help="assign: the CSV file to read.")
         parser.add_argument(
@@ -66,14 +116,37 @@ class Command(BaseCommand):
         self,
         *args: Any,
         action: str,
-        token: str,
+        token: str | None,
         actor: str | None,
         csv_file: str | None,
         export_format: str | None,
         history: bool = False,
         name: str | None = None,
+        started: bool = False,
+        assistance: bool = False,
+        mode: str | None = None,
+        amount: int | None = None,
+        progress: bool | None = None,
         **options: Any,
     ) -> None:
+        self.progress = progress
+        if (started or assistance) and action != "list":
+            raise CommandError("--started and --assistance are only used by 'list'")
+        if (mode is not None or amount is not None) and action != "configure":
+            raise CommandError("--mode and --amount are only used by 'configure'")
+        if action == "list":
+            if token is not None:
+                raise CommandError("list takes no TOKEN")
+            self._list(started=started, assistance=assistance)
+            return
+        if token is None:
+            raise CommandError(f"{action} needs the TOKEN of a conversation")
+        if action == "configure":
+            if mode is None or amount is None:
+                raise CommandError("configure needs --mode and --amount")
+            parent = self._parent(token)
+            self._configure(parent, self._actor(parent, actor), MODES[mode], amount)
+            return
         if action.startswith("template-"):
             self._template(action, self._parent(token), actor, name, csv_file)
             return
@@ -109,6 +182,27 @@ class Command(BaseCommand):
         return conversation
 
     def _actor(self, parent: Conversation, user_id: str | None) -> User:
+        """The user named by --actor, who must be a moderator of ``parent`` (the API refuses the
+        others); without --actor the service itself (``service_actor``)."""
+        if user_id is None:
+            return service_actor()
+        user = User.objects.filter(username=user_id).first()
+        if user is None:
+            raise CommandError(f"--actor: no user {user_id!r}")
+        if not Attendee.objects.filter(
+            room=parent, actor_type=Attendee.ACTOR_USERS, user=user, participant_type__in=Attendee.MODERATOR_TYPES
+        ).exists():
+            raise CommandError(
+                f"--actor: {user_id!r} is not a moderator of {parent.token}; name a moderator, or leave --actor "
+                "out to act as the service itself"
+            )
+        return user
+
+    @staticmethod
+    def _as(actor: User) -> str:
+        return "the service itself" if actor.pk is None else actor.username
+
+    def _template_owner(self, parent: Conversation, user_id: str | None) -> User:
         if user_id is not None:
             user = User.objects.filter(username=user_id).first()
             if user is None:
@@ -137,9 +231,88 @@ class Command(BaseCommand):
 
     def _lifecycle(self, action: str, parent: Conversation, actor: User) -> None:
         service = {"start": breakout_start, "stop": breakout_stop, "remove": breakout_remove}[action]
+        # The state just before the call, for an honest message. The services are idempotent: a
+        # concurrent writer in between (say, a teacher's start) can only make the message say
+        # "Started" where the rooms were opened a moment earlier by someone else, or vice versa.
+        before = Conversation.objects.filter(pk=parent.pk).values_list(
+            "breakout_room_mode", "breakout_room_status"
+        ).first() or (parent.breakout_room_mode, parent.breakout_room_status)
+        had_rooms = action == "remove" and Conversation.objects.filter(parent=parent).exists()
         self._run(service, actor=actor, parent=parent, as_operator=True)
-        done = {"start": "Started", "stop": "Stopped", "remove": "Removed the breakout rooms of"}[action]
-        self.stdout.write(f"{done} {parent.token} (as {actor.username}).")
+        mode_before, status_before = before
+        started = Conversation.BreakoutStatus.STARTED
+        if action == "start":
+            done = "was already started" if status_before == started else "Started"
+        elif action == "stop":
+            done = "was already stopped" if status_before != started else "Stopped"
+        else:
+            unconfigured = mode_before == Conversation.BreakoutMode.NOT_CONFIGURED and not had_rooms
+            done = "had no breakout rooms" if unconfigured else "Removed the breakout rooms of"
+        if done[0].islower():
+            self.stdout.write(f"{parent.token} {done}; nothing changed.")
+        else:
+            self.stdout.write(f"{done} {parent.token} (as {self._as(actor)}).")
+
+    def _configure(self, parent: Conversation, actor: User, mode: int, amount: int) -> None:
+        configured = self._run(
+            breakout_configure, actor=actor, parent=parent, mode=mode, amount=amount, attendee_map={}, as_operator=True
+        )
+        rooms = self._rooms(configured)
+        self.stdout.write(
+            f"Configured {len(rooms)} breakout room(s) in {parent.token}, mode "
+            f"{Conversation.BreakoutMode(mode).label} (as {self._as(actor)}): "
+            + ", ".join(f"{room.name} ({room.token})" for room in rooms)
+        )
+
+    def _list(self, *, started: bool, assistance: bool) -> None:
+        """One query whatever the number of conversations: counts come from correlated subqueries."""
+        rooms = Conversation.objects.filter(parent=OuterRef("pk")).order_by().values("parent")
+        students = (
+            Attendee.objects.filter(room=OuterRef("pk"), participant_type__in=Attendee.STUDENT_TYPES)
+            .order_by()
+            .values("room")
+        )
+        asking = Q(breakout_room_status=Conversation.BreakoutStatus.ASSISTANCE_REQUESTED)
+        zero = 0
+
+        def counted(queryset: Any) -> Coalesce:
+            return Coalesce(
+                Subquery(queryset.annotate(n=Count("pk")).values("n")[:1], output_field=IntegerField()), zero
+            )
+
+        parents = (
+            Conversation.objects.filter(parent__isnull=True)
+            .exclude(breakout_room_mode=Conversation.BreakoutMode.NOT_CONFIGURED)
+            .annotate(
+                room_count=counted(rooms),
+                student_count=counted(students),
+                assistance_count=counted(rooms.filter(asking)),
+            )
+            .order_by("id")
+        )
+        if started:
+            parents = parents.filter(breakout_room_status=Conversation.BreakoutStatus.STARTED)
+        if assistance:
+            parents = parents.filter(assistance_count__gt=0)
+        rows = [
+            (
+                parent.token,
+                parent.name or "-",
+                parent.get_breakout_room_mode_display(),
+                "started" if parent.breakout_room_status == Conversation.BreakoutStatus.STARTED else "stopped",
+                str(parent.room_count),
+                str(parent.student_count),
+                str(parent.assistance_count),
+            )
+            for parent in parents
+        ]
+        if not rows:
+            self.stdout.write("No conversation with breakout rooms matches.")
+            return
+        header = ("TOKEN", "NAME", "MODE", "STATUS", "ROOMS", "STUDENTS", "ASSISTANCE")
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+        for row in [header, *rows]:
+            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
     def _status(self, parent: Conversation) -> None:
         rooms = self._rooms(parent)
@@ -212,7 +385,8 @@ class Command(BaseCommand):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_HEADER)
-        writer.writerows(assignment)
+        for row in progress_rows(self, assignment, total=len(assignment), desc="export", enabled=self.progress):
+            writer.writerow(row)
         self.stdout.write(buffer.getvalue(), ending="")
 
     def _export_history(self, parent: Conversation) -> None:
@@ -233,7 +407,7 @@ class Command(BaseCommand):
 
         if not name:
             raise CommandError(f"{action} needs --name NAME")
-        owner = self._actor(parent, actor)
+        owner = self._template_owner(parent, actor)
         if action == "template-export":
             template = AssignmentTemplate.objects.filter(owner=owner, name=name).first()
             if template is None:
@@ -266,9 +440,18 @@ class Command(BaseCommand):
     def _assign(self, parent: Conversation, path: str, actor: User) -> None:
         if parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
             raise CommandError(f"{parent.token}: breakout rooms are not configured")
+        steps = Steps(self, total=3, enabled=self.progress)
+        steps.step(f"reading {path}")
         rooms = self._rooms(parent)
         rows, errors = self._read_csv(path, room_count=len(rooms))
+        steps.step("checking the students")
         attendee_map: dict[int, int] = {}
+        # The breakout-room rows of the file's students before the move.
+        rows_before = set(
+            Attendee.objects.filter(
+                room__parent=parent, actor_type=Attendee.ACTOR_USERS, actor_id__in=[row.user_id for row in rows]
+            ).values_list("pk", flat=True)
+        )
         if rows:
             user_ids = [row.user_id for row in rows]
             known = set(User.objects.filter(username__in=user_ids).values_list("username", flat=True))
@@ -297,11 +480,27 @@ class Command(BaseCommand):
                 else:
                     attendee_map[member.pk] = row.room_number - 1
         if errors:
+            steps.close(done=False)
             raise CommandError("nothing was changed:\n" + "\n".join(message for _, message in sorted(errors)))
         if not rows:
+            steps.close(done=False)
             raise CommandError(f"{path}: no assignment lines; nothing was changed")
+        steps.step("moving the students")
+        target_of = {row.user_id: rooms[row.room_number - 1].pk for row in rows}
         self._run(breakout_reorganize, actor=actor, parent=parent, attendee_map=attendee_map, as_operator=True)
-        self.stdout.write(f"Assigned {len(rows)} student(s) in {parent.token} (as {actor.username}).")
+        # What the service did, read back: students now in their file's room whose row there is
+        # new (the service keeps the row of a student who was already in place).
+        now_in = dict(
+            Attendee.objects.filter(
+                room__parent=parent, actor_type=Attendee.ACTOR_USERS, actor_id__in=list(target_of)
+            ).values_list("actor_id", "pk")
+        )
+        moved = sum(1 for user_id, pk in now_in.items() if pk not in rows_before)
+        steps.close()
+        self.stdout.write(
+            f"Assigned {len(rows)} student(s) in {parent.token} (as {self._as(actor)}): {moved} moved, "
+            f"{len(rows) - moved} already in their room."
+        )
 
     def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[tuple[int, str]]]:
         try:

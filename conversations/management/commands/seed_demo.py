@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 from typing import Any
@@ -7,8 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.services import random_secret
-from conversations.services.demo import DEMO_OPERATOR, DEMO_TEACHER, demo_seed
+from conversations.services.demo import DEMO_OPERATOR, DEMO_STEPS, DEMO_TEACHER, demo_seed
 from project.errors import ServiceError
+from project.progress import Steps
 
 PASSWORD_ENV = "DEMO_PASSWORD"
 
@@ -44,6 +46,12 @@ class Command(BaseCommand):
             type=Path,
             help="Write the report (it holds the password) to this file, mode 0600, instead of standard output",
         )
+        parser.add_argument(
+            "--progress",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="Show the steps on standard error (default: only when it is a terminal)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["students"] < 0:
@@ -52,15 +60,19 @@ class Command(BaseCommand):
         generated = not password
         if generated:
             password = random_secret(16)
+        steps = Steps(self, total=len(DEMO_STEPS), enabled=options["progress"])
         try:
             seed = demo_seed(
                 students=options["students"],
                 conversation_name=options["conversation"],
                 password=password,
                 reset_passwords=options["reset_passwords"],
+                progress=steps.step,
             )
         except ServiceError as exc:
+            steps.close(done=False)
             raise CommandError(exc.message or str(exc)) from None
+        steps.close()
         n = options["students"]
         students = f"student1..student{n}" if n else "no students"
         source = "generated" if generated else f"from ${PASSWORD_ENV}"

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Command as DBWorkerCommand
 
+from live.health import worker_heartbeat_write
 from live.jobs import periodic_jobs_schedule, stale_claims_requeue
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ def housekeeping(stop: threading.Event, interval: float) -> None:
     while not stop.is_set():
         try:
             close_old_connections()
+            worker_heartbeat_write()
             stale_claims_requeue()
             periodic_jobs_schedule()
         except Exception:
@@ -31,7 +33,10 @@ def housekeeping(stop: threading.Event, interval: float) -> None:
 
 
 class Command(DBWorkerCommand):
-    help = "Run the background worker: jobs from the database queue, dead workers' jobs re-queued, periodic jobs."
+    help = (
+        "Run the background worker: jobs from the database queue, dead workers' jobs re-queued, periodic jobs, "
+        "and a heartbeat that /readyz checks."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
@@ -39,7 +44,8 @@ class Command(DBWorkerCommand):
             "--housekeeping-interval",
             type=float,
             default=5.0,
-            help="Seconds between looks for lost jobs and due periodic jobs (default: %(default)s)",
+            help="Seconds between heartbeats (for /readyz) and looks for lost jobs and due periodic jobs "
+            "(default: %(default)s)",
         )
 
     def handle(self, *args: Any, housekeeping_interval: float, **options: Any) -> None:  # type: ignore[override]
