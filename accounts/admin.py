@@ -66,6 +66,9 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("last_login", "date_joined")
     inlines = (AppPasswordInline,)
 
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> Any:
+        return self.inlines if obj is not None else ()  # a new user has no app passwords
+
     def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
         if change:
             return super().save_form(request, form, change)
