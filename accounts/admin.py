@@ -1,7 +1,8 @@
 """The Django admin for users, app passwords and app config (groups: Django's own group admin).
 
-Every write goes through ``accounts.services``: revoking app passwords (the inline on the user
-page and the changelist action) and setting or resetting app config values.
+Every write goes through ``accounts.services``: adding a user (``user_create``, after Django's
+password validators), revoking app passwords (the inline on the user page and the changelist
+action) and setting or resetting app config values. Login and join times are read-only.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from accounts.models import AppConfigValue, AppPassword, User
-from accounts.services import app_config_reset, app_config_set, app_passwords_revoke
+from accounts.services import app_config_reset, app_config_set, app_passwords_revoke, user_create
 from project.admin_helpers import admin_link, changelist_link, count_of
 
 
@@ -37,6 +39,19 @@ class AppPasswordInline(admin.TabularInline):
 DJANGO_USER_FIELDSETS = tuple(DjangoUserAdmin.fieldsets or ())
 
 
+class UserAddForm(AdminUserCreationForm):
+    """Django's creation form (validators, matching passwords) for ``user_create``; every user
+    gets a password: the choice of an unusable one is not offered."""
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username", "display_name")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.pop("usable_password", None)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "display_name", "email", "is_staff", "is_active", "app_password_count", "last_login")
@@ -47,7 +62,28 @@ class UserAdmin(DjangoUserAdmin):
         *DJANGO_USER_FIELDSETS[1:],
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),)
+    add_form = UserAddForm
+    readonly_fields = ("last_login", "date_joined")
     inlines = (AppPasswordInline,)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> Any:
+        return self.inlines if obj is not None else ()  # a new user has no app passwords
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_form(request, form, change)
+        values = form.cleaned_data
+        return user_create(
+            username=values["username"], display_name=values.get("display_name") or "", password=values["password1"]
+        )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        if change:  # a new user was created by ``save_form`` (the service)
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(app_password_total=count_of(AppPassword.objects, "user"))

@@ -1,7 +1,8 @@
 """Breakout operations in the admin: actions on the conversation changelist (start, stop and
-remove the breakout rooms of selected parents, reset assistance requests of selected rooms) and
-the breakout overview page. Every action calls the lifecycle services with the operator as actor;
-nothing here writes breakout state itself.
+remove the breakout rooms of selected parents, reset assistance requests of selected rooms), the
+buttons that fit the state on a parent's page (start or stop, remove after a confirmation) and
+the breakout overview page. Every action calls the lifecycle services with the operator as actor
+(``as_operator=True``); nothing here writes breakout state itself.
 
 ``conversations`` must not import ``breakout``, so this module re-registers the conversation
 admin with the breakout additions (apps load in INSTALLED_APPS order: conversations first).
@@ -9,24 +10,36 @@ admin with the breakout additions (apps load in INSTALLED_APPS order: conversati
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
-from breakout.overview.actions import assistance_reset_run, parents_action_run
-from breakout.overview.views import overview_action_view, overview_view
+from breakout.overview.actions import assistance_reset_run, parent_actions_available, parents_action_run
+from breakout.overview.stream import overview_events_view
+from breakout.overview.views import overview_action_view, overview_room_action_view, overview_view
 from conversations.admin import ConversationAdmin
 from conversations.models import Conversation
 
 
 class BreakoutConversationAdmin(ConversationAdmin):
     actions = ("breakout_start_selected", "breakout_stop_selected", "breakout_remove_selected", "assistance_reset")
+    change_form_template = "admin/conversations/conversation/breakout_change_form.html"
 
     def get_urls(self) -> list[URLPattern]:
         wrap = self.admin_site.admin_view
         return [
             path("breakout-overview/", wrap(overview_view), {"model_admin": self}, name="breakout_overview"),
+            # async (the admin's view wrapper is sync): checks the staff session itself (stream.py)
+            path("breakout-overview/events/", overview_events_view, name="breakout_overview_events"),
+            path(
+                "breakout-overview/room/<int:room_id>/<str:action>/",
+                wrap(overview_room_action_view),
+                {"model_admin": self},
+                name="breakout_overview_room_action",
+            ),
             path(
                 "breakout-overview/<int:parent_id>/<str:action>/",
                 wrap(overview_action_view),
@@ -35,6 +48,20 @@ class BreakoutConversationAdmin(ConversationAdmin):
             ),
             *super().get_urls(),
         ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Conversation | None = None,
+    ) -> HttpResponse:
+        """A parent's page shows the lifecycle buttons that fit its state."""
+        if obj is not None and self.has_change_permission(request, obj):
+            context["breakout_actions"] = parent_actions_available(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _run_on_parents(self, request: HttpRequest, queryset: QuerySet[Conversation], action: str, verb: str) -> None:
         outcome = parents_action_run(action=action, actor=request.user, parents=queryset.order_by("id"))

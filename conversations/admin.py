@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.services.lifecycle import room_name_clean
+from conversations.services.lifecycle import conversation_create, room_name_clean
 from conversations.services.room_settings import conversation_rename
 from project.admin_helpers import admin_link, changelist_link, count_of
 from project.errors import ServiceError
@@ -48,6 +50,32 @@ class ConversationKindFilter(admin.SimpleListFilter):
         return queryset
 
 
+def breakout_mode_text(room: Conversation) -> str:
+    """A breakout room has no mode of its own (its parent's mode applies): never "not configured"."""
+    if room.parent_id is not None:
+        return "- (breakout room)"
+    return room.get_breakout_room_mode_display()
+
+
+def breakout_status_text(room: Conversation) -> str:
+    """The status column means "started/stopped" on a parent and "assistance requested" on a room."""
+    if room.parent_id is not None:
+        asking = room.breakout_room_status == Conversation.BreakoutStatus.ASSISTANCE_REQUESTED
+        return "assistance requested" if asking else "no assistance request"
+    if room.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
+        return "-"
+    return "started" if room.breakout_room_status == Conversation.BreakoutStatus.STARTED else "stopped"
+
+
+CALL_FLAG_NAMES = ((1, "in call"), (2, "audio"), (4, "video"), (8, "phone"))
+
+
+def call_flag_text(room: Conversation) -> str:
+    """Talk's call flag is a bit set (1 in call, 2 audio, 4 video, 8 phone)."""
+    names = [name for bit, name in CALL_FLAG_NAMES if room.call_flag & bit]
+    return f"{', '.join(names)} ({room.call_flag})" if names else "no call (0)"
+
+
 class BreakoutRoomInline(admin.TabularInline):
     """The breakout rooms of a parent, read-only: rooms come and go with configure/remove."""
 
@@ -58,7 +86,7 @@ class BreakoutRoomInline(admin.TabularInline):
     show_change_link = True
     verbose_name = "breakout room"
     verbose_name_plural = "breakout rooms (by ascending id: room numbers of attendee maps)"
-    fields = ("token", "name", "lobby_state", "breakout_room_status", "attendees_link")
+    fields = ("token", "name", "lobby_state", "assistance", "attendees_link")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -70,6 +98,37 @@ class BreakoutRoomInline(admin.TabularInline):
     @admin.display(description="attendees")
     def attendees_link(self, obj: Conversation) -> str:
         return changelist_link(Attendee, str(obj.attendee_total), room__id__exact=obj.pk)
+
+    @admin.display(description="assistance")
+    def assistance(self, obj: Conversation) -> str:
+        return breakout_status_text(obj)
+
+
+class ConversationAddForm(forms.Form):
+    """ "Add conversation" creates a room through ``conversation_create``, with an owner: a room
+    without a moderator could never be reached or configured through the API."""
+
+    name = forms.CharField(max_length=255)
+    type = forms.TypedChoiceField(
+        choices=[(Conversation.Type.GROUP, "group"), (Conversation.Type.PUBLIC, "public")],
+        coerce=int,
+        initial=Conversation.Type.GROUP,
+    )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        help_text="Becomes the conversation's owner (a moderator): the user who can configure breakout rooms.",
+    )
+
+    def __init__(self, *args: Any, instance: Conversation | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The admin passes instance=None on add and shows ``form.instance`` when invalid.
+        self.instance = instance or Conversation()
+
+    def clean_name(self) -> str:
+        try:
+            return room_name_clean(self.cleaned_data["name"])
+        except ServiceError:
+            raise ValidationError("A name of 1 to 255 characters is required.") from None
 
 
 class ConversationForm(ModelForm):
@@ -95,8 +154,8 @@ class ConversationAdmin(admin.ModelAdmin):
         "name",
         "type",
         "parent_link",
-        "breakout_room_mode",
-        "breakout_room_status",
+        "breakout_mode",
+        "breakout_status",
         "lobby_state",
         "rooms_link",
         "attendees_link",
@@ -110,7 +169,7 @@ class ConversationAdmin(admin.ModelAdmin):
     inlines = (BreakoutRoomInline,)
     fieldsets = (
         (None, {"fields": ("token", "type", "name", "description", "parent_link", "attendees_link")}),
-        ("Breakout rooms", {"fields": ("breakout_room_mode", "breakout_room_status", "rooms_link")}),
+        ("Breakout rooms", {"fields": ("breakout_mode", "breakout_status", "rooms_link")}),
         (
             "Settings",
             {
@@ -128,10 +187,22 @@ class ConversationAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Activity", {"fields": ("call_flag", "active_since", "last_activity", "created_at")}),
+        ("Activity", {"fields": ("call_flags", "active_since", "last_activity", "created_at")}),
     )
-    # Lifecycle-only: only configure/remove/start/stop/assistance may change these.
-    lifecycle_fields = ("breakout_room_mode", "breakout_room_status", "parent_link", "rooms_link", "attendees_link")
+    add_fieldsets = ((None, {"fields": ("name", "type", "owner")}),)
+    # Lifecycle-only: only configure/remove/start/stop/assistance may change these; the activity
+    # fields are facts recorded by the calls and the chat, not settings.
+    lifecycle_fields = (
+        "breakout_mode",
+        "breakout_status",
+        "parent_link",
+        "rooms_link",
+        "attendees_link",
+        "call_flags",
+        "active_since",
+        "last_activity",
+        "created_at",
+    )
 
     def has_delete_permission(self, request: HttpRequest, obj: Conversation | None = None) -> bool:
         # Conversations are deleted through the API (DELETE /v4/room/{token}), which applies the
@@ -148,27 +219,29 @@ class ConversationAdmin(admin.ModelAdmin):
             )
         )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Conversation | None = None) -> tuple[str, ...]:
-        fields = self.lifecycle_fields
-        if obj is not None:
-            # A token is the room's address for every client; a type change would break the
-            # tree rules (a parent must be a group conversation).
-            fields = (*fields, "token", "type")
-            if obj.type == Conversation.Type.ONE_TO_ONE:
-                # Its name is the pair of user ids that keeps the pair unique.
-                fields = (*fields, "name")
-            if obj.parent_id is not None:
-                # A breakout room's lobby is on exactly when its parent is stopped.
-                fields = (*fields, "lobby_state", "lobby_timer")
-        return fields
+    def get_fieldsets(self, request: HttpRequest, obj: Conversation | None = None) -> Any:
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
 
-    def get_inlines(self, request: HttpRequest, obj: Conversation | None) -> tuple[type, ...]:
-        return self.inlines if obj is not None and obj.parent_id is None else ()
+    def get_form(
+        self, request: HttpRequest, obj: Conversation | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            return ConversationAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_form(request, form, change)
+        values = form.cleaned_data
+        return conversation_create(actor=values["owner"], room_type=values["type"], name=values["name"])
 
     def save_model(self, request: HttpRequest, obj: Conversation, form: ModelForm, change: bool) -> None:
-        """A rename goes through ``conversation_rename`` (tree lock, ``conversation_renamed``
-        system message with the operator as actor); the other settings are saved as edited."""
-        if not change or "name" not in form.changed_data:
+        """A new conversation was created by ``save_form`` (the service). A rename goes through
+        ``conversation_rename`` (tree lock, ``conversation_renamed`` system message with the
+        operator as actor); the other settings are saved as edited."""
+        if not change:
+            return
+        if "name" not in form.changed_data:
             super().save_model(request, obj, form, change)
             return
         new_name = obj.name
@@ -176,9 +249,43 @@ class ConversationAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         obj.name = conversation_rename(actor=request.user, room=obj, name=new_name, by_operator=True).name
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Conversation | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        fields = self.lifecycle_fields
+        # A token is the room's address for every client; a type change would break the tree
+        # rules (a parent must be a group conversation).
+        fields = (*fields, "token", "type")
+        if obj.type == Conversation.Type.ONE_TO_ONE:
+            # Its name is the pair of user ids that keeps the pair unique.
+            fields = (*fields, "name")
+        if obj.parent_id is not None:
+            # A breakout room's lobby is on exactly when its parent is stopped.
+            fields = (*fields, "lobby_state", "lobby_timer")
+        return fields
+
+    def get_inlines(self, request: HttpRequest, obj: Conversation | None) -> tuple[type, ...]:
+        return self.inlines if obj is not None and obj.parent_id is None else ()
+
     @admin.display(description="parent", ordering="parent__token")
     def parent_link(self, obj: Conversation) -> str:
         return admin_link(obj.parent, obj.parent.token) if obj.parent_id else "-"
+
+    @admin.display(description="breakout mode", ordering="breakout_room_mode")
+    def breakout_mode(self, obj: Conversation) -> str:
+        return breakout_mode_text(obj)
+
+    @admin.display(description="breakout status", ordering="breakout_room_status")
+    def breakout_status(self, obj: Conversation) -> str:
+        return breakout_status_text(obj)
+
+    @admin.display(description="call flag")
+    def call_flags(self, obj: Conversation) -> str:
+        return call_flag_text(obj)
 
     @admin.display(description="breakout rooms", ordering="room_total")
     def rooms_link(self, obj: Conversation) -> str:

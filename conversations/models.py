@@ -49,6 +49,30 @@ class Conversation(models.Model):
         NONE = 0, "no lobby"
         NON_MODERATORS = 1, "lobby for non-moderators"
 
+    # Talk's coded settings (the values of its API, named for the admin's select boxes).
+    class ReadOnly(models.IntegerChoices):
+        READ_WRITE = 0, "read-write"
+        READ_ONLY = 1, "read-only (locked)"
+
+    class Listable(models.IntegerChoices):
+        NONE = 0, "participants only"
+        USERS = 1, "regular users"
+        ALL = 2, "everyone (guest app users too)"
+
+    class Sip(models.IntegerChoices):
+        DISABLED = 0, "disabled"
+        ENABLED = 1, "enabled"
+        ENABLED_NO_PIN = 2, "enabled without PIN"
+
+    class RecordingConsent(models.IntegerChoices):
+        NOT_REQUIRED = 0, "not required"
+        REQUIRED = 1, "required"
+        OPTIONAL = 2, "optional (moderators decide per call)"
+
+    class MentionPermissions(models.IntegerChoices):
+        EVERYONE = 0, "everyone may mention @all"
+        MODERATORS = 1, "only moderators may mention @all"
+
     token = models.CharField(max_length=32, unique=True, default=new_token)
     type = models.PositiveSmallIntegerField(choices=Type.choices, default=Type.GROUP)
     name = models.CharField(max_length=255, blank=True)
@@ -61,8 +85,8 @@ class Conversation(models.Model):
         related_name="breakout_rooms",
         help_text="Set for breakout rooms: the conversation that hosts them.",
     )
-    read_only = models.PositiveSmallIntegerField(default=0)
-    listable = models.PositiveSmallIntegerField(default=0)
+    read_only = models.PositiveSmallIntegerField(choices=ReadOnly.choices, default=ReadOnly.READ_WRITE)
+    listable = models.PositiveSmallIntegerField(choices=Listable.choices, default=Listable.NONE)
     lobby_state = models.PositiveSmallIntegerField(choices=Lobby.choices, default=Lobby.NONE)
     lobby_timer = models.DateTimeField(null=True, blank=True)
     message_expiration = models.PositiveIntegerField(default=0)
@@ -81,9 +105,13 @@ class Conversation(models.Model):
     )
     default_permissions = models.PositiveIntegerField(default=0)
     call_permissions = models.PositiveIntegerField(default=0)
-    sip_enabled = models.PositiveSmallIntegerField(default=0)
-    recording_consent = models.PositiveSmallIntegerField(default=0)
-    mention_permissions = models.PositiveSmallIntegerField(default=0)
+    sip_enabled = models.PositiveSmallIntegerField(choices=Sip.choices, default=Sip.DISABLED)
+    recording_consent = models.PositiveSmallIntegerField(
+        choices=RecordingConsent.choices, default=RecordingConsent.NOT_REQUIRED
+    )
+    mention_permissions = models.PositiveSmallIntegerField(
+        choices=MentionPermissions.choices, default=MentionPermissions.EVERYONE
+    )
     avatar_version = models.CharField(max_length=32, default="1", blank=True)
     # --- Talk surface (issue 10): an emoji avatar (the emoji and its background, RRGGBB) ---
     avatar_emoji = models.CharField(max_length=64, blank=True)
@@ -154,6 +182,16 @@ class Attendee(models.Model):
     )
     STUDENT_TYPES = (ParticipantType.USER, ParticipantType.USER_SELF_JOINED)
 
+    class NotificationLevel(models.IntegerChoices):
+        DEFAULT = 0, "default"
+        ALWAYS = 1, "always"
+        MENTION = 2, "on mention"
+        NEVER = 3, "never"
+
+    class NotificationCalls(models.IntegerChoices):
+        OFF = 0, "off"
+        ON = 1, "on"
+
     ACTOR_USERS = "users"
     ACTOR_GROUPS = "groups"
     ACTOR_GUESTS = "guests"
@@ -176,8 +214,12 @@ class Attendee(models.Model):
     last_read_message = models.BigIntegerField(default=0)
     last_mention_message = models.BigIntegerField(default=0)
     last_mention_direct = models.BigIntegerField(default=0)
-    notification_level = models.PositiveSmallIntegerField(default=0)
-    notification_calls = models.PositiveSmallIntegerField(default=1)
+    notification_level = models.PositiveSmallIntegerField(
+        choices=NotificationLevel.choices, default=NotificationLevel.DEFAULT
+    )
+    notification_calls = models.PositiveSmallIntegerField(
+        choices=NotificationCalls.choices, default=NotificationCalls.ON
+    )
     favorite = models.BooleanField(default=False)
     archived = models.BooleanField(default=False)
     # Denormalised copy of room.parent, written once when the row is created (a room never

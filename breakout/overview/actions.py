@@ -37,6 +37,16 @@ class ActionOutcome:
             messages.error(request, f"Conversation {room.token}: {reason}.")
 
 
+def parent_actions_available(parent: Conversation) -> list[str]:
+    """The buttons that fit ``parent``'s state: start when stopped, stop when started, remove
+    whenever configured; none for a breakout room or an unconfigured conversation."""
+    if parent.parent_id is not None or parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
+        return []
+    if parent.breakout_room_status == Conversation.BreakoutStatus.STARTED:
+        return ["stop", "remove"]
+    return ["start", "remove"]
+
+
 def parents_action_run(*, action: str, actor: User, parents: Iterable[Conversation]) -> ActionOutcome:
     """Run the lifecycle service ``action`` on each parent, each in its own transaction (a failure
     of one leaves the others done); breakout rooms among ``parents`` are refused."""

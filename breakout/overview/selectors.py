@@ -1,10 +1,10 @@
 """The rows of the overview page: the page of parents, then every room of those parents with its
-attendee counts in one query."""
+attendee counts in one query, then who is in those rooms in one more."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -17,6 +17,7 @@ from conversations.models import Attendee, Conversation
 class RoomRow:
     room: Conversation
     number: int  # 1-based, by ascending id: the room numbers of `breakout assign`
+    people: list[Attendee] = field(default_factory=list)  # moderators first, then by name
 
     @property
     def needs_assistance(self) -> bool:
@@ -31,6 +32,14 @@ class ParentRow:
     @property
     def assistance_count(self) -> int:
         return sum(1 for row in self.rooms if row.needs_assistance)
+
+    @property
+    def is_configured(self) -> bool:
+        return self.parent.breakout_room_mode != Conversation.BreakoutMode.NOT_CONFIGURED
+
+    @property
+    def is_started(self) -> bool:
+        return self.parent.breakout_room_status == Conversation.BreakoutStatus.STARTED
 
 
 def overview_parents() -> QuerySet[Conversation]:
@@ -67,9 +76,19 @@ def overview_rows(parents: Iterable[Conversation]) -> list[ParentRow]:
         student_total=_attendee_count(participant_type__in=Attendee.STUDENT_TYPES),
     )
     by_parent: dict[int, list[RoomRow]] = {parent.pk: [] for parent in parents}
+    by_room: dict[int, RoomRow] = {}
     for room in rooms.order_by("id"):
         siblings = by_parent[room.parent_id]
         siblings.append(RoomRow(room=room, number=len(siblings) + 1))
+        by_room[room.pk] = siblings[-1]
+    if by_room:
+        people = (
+            Attendee.objects.filter(room_id__in=list(by_room))
+            .only("room_id", "actor_type", "actor_id", "display_name", "participant_type")
+            .order_by("participant_type", "display_name", "actor_id")
+        )
+        for attendee in people:
+            by_room[attendee.room_id].people.append(attendee)
     rows = []
     for parent in parents:
         room_rows = sorted(by_parent[parent.pk], key=lambda row: (not row.needs_assistance, row.room.pk))

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from breakout.overview.views import PARENTS_PER_PAGE, REFRESH_SECONDS
+from breakout.overview.views import PARENTS_PER_PAGE
 from breakout.services.lifecycle import assistance_request, breakout_start
 from conversations.models import Conversation
 from tests.factories import AttendeeFactory, ConversationFactory, UserFactory
@@ -45,7 +45,7 @@ def test_overview_lists_every_parent_with_breakout_rooms_and_their_rooms(
     # the owner in both rooms, five students spread 3 + 2
     assert sorted((r.room.attendee_total, r.room.student_total) for r in row.rooms) == [(3, 2), (4, 3)]
     page = response.content.decode()
-    assert f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' in page
+    assert 'http-equiv="refresh"' not in page  # updates come from the event stream, not reloads
     assert "automatic" in page and "stopped" in page
     for breakout_room in rooms:
         assert breakout_room.token in page
@@ -119,18 +119,20 @@ def test_overview_answers_a_bad_page_number_with_a_valid_page(operator_client: C
     assert len(response.context["rows"]) == 1
 
 
+@pytest.mark.parametrize("fragment", [{}, {"fragment": "1"}])
 def test_overview_query_count_does_not_grow_with_parents_or_rooms(
-    operator_client: Client, django_assert_num_queries: Any
+    operator_client: Client, django_assert_num_queries: Any, fragment: dict[str, str]
 ) -> None:
     # session, user, COUNT of parents (paginator), the page of parents (assistance flag as an
-    # EXISTS subquery), every room of those parents with attendee and student counts.
+    # EXISTS subquery), every room of those parents with attendee and student counts, the
+    # attendees of those rooms (the names). The same for the page and its rows alone.
     _parents_with_rooms(2)
-    with django_assert_num_queries(5):
-        assert len(operator_client.get(OVERVIEW).context["rows"]) == 2
+    with django_assert_num_queries(6):
+        assert len(operator_client.get(OVERVIEW, fragment).context["rows"]) == 2
 
     _parents_with_rooms(30)
-    with django_assert_num_queries(5):
-        assert len(operator_client.get(OVERVIEW).context["rows"]) == PARENTS_PER_PAGE
+    with django_assert_num_queries(6):
+        assert len(operator_client.get(OVERVIEW, fragment).context["rows"]) == PARENTS_PER_PAGE
 
 
 def test_start_button_starts_the_parent_and_comes_back_with_a_message(
@@ -161,10 +163,31 @@ def test_stop_button_stops_the_parent(operator_client: Client, make_parent: Pare
     assert set(parent.breakout_rooms.values_list("lobby_state", flat=True)) == {1}
 
 
-def test_remove_button_removes_the_breakout_rooms(operator_client: Client, make_parent: ParentMaker) -> None:
+def test_remove_asks_for_a_confirmation_first_and_changes_nothing_until_confirmed(
+    operator_client: Client, make_parent: ParentMaker
+) -> None:
+    parent = make_parent(rooms=2)
+    tokens = list(parent.breakout_rooms.order_by("id").values_list("token", flat=True))
+
+    asked = operator_client.get(action_url(parent, "remove"), {"page": "1"})
+    unconfirmed = operator_client.post(action_url(parent, "remove"))
+
+    for response in (asked, unconfirmed):
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert 'name="confirm" value="yes"' in page
+        assert all(token in page for token in tokens)
+    parent.refresh_from_db()
+    assert parent.breakout_room_mode == Conversation.BreakoutMode.AUTOMATIC
+    assert parent.breakout_rooms.count() == 2
+
+
+def test_remove_button_removes_the_breakout_rooms_once_confirmed(
+    operator_client: Client, make_parent: ParentMaker
+) -> None:
     parent = make_parent()
 
-    response = operator_client.post(action_url(parent, "remove"), follow=True)
+    response = operator_client.post(action_url(parent, "remove"), {"confirm": "yes"}, follow=True)
 
     parent.refresh_from_db()
     assert parent.breakout_room_mode == 0
@@ -190,6 +213,7 @@ def test_action_urls_refuse_get_unknown_actions_unknown_parents_and_breakout_roo
     breakout_room = parent.breakout_rooms.first()
 
     assert operator_client.get(action_url(parent, "start")).status_code == 405
+    assert operator_client.get(action_url(parent, "stop")).status_code == 405
     assert operator_client.post(action_url(parent, "explode")).status_code == 404
     assert operator_client.post(reverse("admin:breakout_overview_action", args=[999999, "start"])).status_code == 404
     assert operator_client.post(action_url(breakout_room, "start")).status_code == 404
