@@ -318,3 +318,4 @@ def bots_housekeeping() -> None:
     BotDelivery.objects.filter(delivered_at__lt=old).delete()
     BotDelivery.objects.filter(abandoned_at__lt=old).delete()
     SeenRandom.objects.filter(seen_at__lt=now - timedelta(seconds=settings.BOTS_REPLAY_WINDOW_SECONDS)).delete()
+    BotConversation.objects.exclude(conversation_id__in=Conversation.objects.values("id")).delete()

@@ -83,7 +83,9 @@ class BotConversation(models.Model):
     up; only later events of the conversation are delivered to it."""
 
     bot = models.ForeignKey(Bot, on_delete=models.CASCADE, related_name="conversations")
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    # No cascade from conversations: deleting rooms (a parent's breakout rooms) costs no query
+    # here; set-ups of deleted conversations are swept by the delivery job's housekeeping.
+    conversation = models.ForeignKey(Conversation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     since_event_id = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 

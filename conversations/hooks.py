@@ -57,6 +57,9 @@ class TreeRules:
         besides ``actor`` (added in the same bulk insert)."""
         return []
 
+    def child_rooms_created(self, *, parent: Conversation, rooms: list[Conversation]) -> None:
+        """``rooms`` were just created below ``parent`` (for example: they inherit its bots)."""
+
 
 _registered = TreeRules()
 
