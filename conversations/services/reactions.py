@@ -13,6 +13,7 @@ from django.db.models import Count, Min
 
 from conversations.models import Attendee, ChatMessage, Reaction
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
+from live.services import events_record
 from project.errors import BadRequest, NotFound, NotFoundInRoom
 
 # An emoji with its modifiers, joiners and variation selectors (a family, a flag) is a handful of
@@ -62,6 +63,7 @@ def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
     )
     if created:
         _counts_refresh(message)
+        _reaction_event(attendee=attendee, message=message, reaction=reaction, added=True)
     return created
 
 
@@ -77,6 +79,19 @@ def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> No
     if not deleted:
         raise NotFoundInRoom()
     _counts_refresh(message)
+    _reaction_event(attendee=attendee, message=message, reaction=reaction, added=False)
+
+
+def _reaction_event(*, attendee: Attendee, message: ChatMessage, reaction: str, added: bool) -> None:
+    """``chat.reaction`` in the outbox (clients and bots learn of it), recorded last."""
+    room = attendee.room
+    events_record(
+        type="chat.reaction",
+        token=room.token,
+        parent_token=room.parent.token if room.parent is not None else None,
+        actor_id=attendee.actor_id,
+        payload={"messageId": message.pk, "reaction": reaction, "added": added},
+    )
 
 
 def _counts_refresh(message: ChatMessage) -> None:
