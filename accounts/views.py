@@ -41,6 +41,7 @@ TALK_FEATURES = [
     "breakout-rooms-v1",
     "breakout-rooms-assignment",  # extension: seed, constraints, shuffle, dry runs, templates, history
     "message-expiration",
+    "bots-v1",  # webhook bots (issue 13): bots/
     # Talk surface (issue 10)
     "reactions",
     "edit-messages",

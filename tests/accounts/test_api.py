@@ -109,3 +109,9 @@ def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(clien
 
     assert features >= TALK_SURFACE_FEATURES
     assert not NOT_OFFERED & features
+
+
+def test_webhook_bots_are_advertised(client_for: Any, owner: User) -> None:
+    spreed = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]
+    assert "bots-v1" in spreed["features"]
+    assert "bot-features-api" not in spreed["features"]  # POST /bot/ask-features is not offered
