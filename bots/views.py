@@ -29,7 +29,7 @@ from bots.signing import MIN_RANDOM_LENGTH
 from conversations.models import Conversation
 from conversations.views import RoomView, body
 from project.errors import BadRequest, Forbidden
-from project.ocs.schema import ocs_response, ocs_responses
+from project.ocs.schema import ocs_response, ocs_responses, query_param
 from project.ocs.views import OCSView
 
 BOT = {
@@ -180,7 +180,8 @@ class BotReactionView(BotRequestView):
 
     @extend_schema(
         auth=[],
-        request=body(BotReactionInput),
+        request=None,
+        parameters=[query_param("reaction", OpenApiTypes.STR, description="The emoji; signed: random + reaction")],
         responses={
             200: ocs_response(description="Removed"),
             **BOT_ERRORS,
