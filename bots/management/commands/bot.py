@@ -28,7 +28,7 @@ FEATURE_HELP = "webhook, response, event, reaction, or none (repeat the option f
 class Command(BaseCommand):
     help = (
         "Manage Talk's webhook bots. install NAME SECRET URL [DESCRIPTION] [--no-setup] [--feature F ...]; "
-        "list [TOKEN] [--output json] [-v 2 for URLs and errors]; state BOT_ID STATE [--feature F ...] "
+        "list [TOKEN] [--output json] (`bot -v 2 list` adds URLs and errors); state BOT_ID STATE [--feature F ...] "
         "(0 disabled, 1 enabled, 2 no-setup); setup BOT_ID TOKEN...; remove BOT_ID TOKEN...; "
         "uninstall BOT_ID | uninstall --url URL."
     )
