@@ -45,6 +45,7 @@ TALK_FEATURES = [
     "breakout-rooms-single",  # extension: POST/DELETE /v1/breakout-rooms/{breakoutToken}/open
     "breakout-rooms-assistance-queue",  # extension: GET .../assistance, POST .../assistance/claim
     "message-expiration",
+    "bots-v1",  # webhook bots (issue 13): bots/
     # Talk surface (issue 10)
     "reactions",
     "edit-messages",

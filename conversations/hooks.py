@@ -70,6 +70,9 @@ class TreeRules:
         root.breakout_ends_at = None
         return root
 
+    def child_rooms_created(self, *, parent: Conversation, rooms: list[Conversation]) -> None:
+        """``rooms`` were just created below ``parent`` (for example: they inherit its bots)."""
+
 
 _registered = TreeRules()
 

@@ -37,6 +37,13 @@ class Periodic:
 PERIODIC = [Periodic(events_prune_job, lambda: settings.EVENT_PRUNE_INTERVAL_SECONDS)]
 
 
+def periodic_register(periodic: Periodic) -> None:
+    """Add a periodic job of an app above ``live`` (called from its ``AppConfig.ready()``); a
+    job registered twice is scheduled once."""
+    if all(task_path(known.task) != task_path(periodic.task) for known in PERIODIC):
+        PERIODIC.append(periodic)
+
+
 def task_path(task: Task) -> str:
     return f"{task.func.__module__}.{task.func.__qualname__}"
 

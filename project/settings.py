@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "live",
     "conversations",
+    "bots",
     "breakout",
 ]
 
@@ -286,3 +287,19 @@ _timer_warnings = env_list("BREAKOUT_TIMER_WARNINGS", ["60"])
 if not all(value.isdigit() and int(value) > 0 for value in _timer_warnings):
     raise ImproperlyConfigured("BREAKOUT_TIMER_WARNINGS must list positive integers (seconds)")
 BREAKOUT_TIMER_WARNINGS = sorted({int(value) for value in _timer_warnings}, reverse=True)
+
+# Webhook bots (README "Bots"): the worker's delivery job runs every BOTS_DELIVERY_INTERVAL_SECONDS
+# (at most as often as the worker's housekeeping looks); each POST to a bot times out after
+# BOTS_DELIVERY_TIMEOUT_SECONDS; a failed delivery is retried with exponential backoff (from
+# BOTS_RETRY_BASE_SECONDS up to BOTS_RETRY_MAX_SECONDS) until BOTS_RETRY_MAX_AGE_HOURS after it was
+# due; a bot whose last BOTS_FAILING_AFTER attempts all failed is marked failing. Bots receive
+# BOTS_BACKEND_URL in X-Nextcloud-Talk-Backend (the base URL they answer to). Bot answers whose
+# random was seen within BOTS_REPLAY_WINDOW_SECONDS are refused as replays.
+BOTS_DELIVERY_INTERVAL_SECONDS = env_int("BOTS_DELIVERY_INTERVAL_SECONDS", 2, minimum=1)
+BOTS_DELIVERY_TIMEOUT_SECONDS = env_int("BOTS_DELIVERY_TIMEOUT_SECONDS", 5, minimum=1)
+BOTS_RETRY_BASE_SECONDS = env_int("BOTS_RETRY_BASE_SECONDS", 5, minimum=1)
+BOTS_RETRY_MAX_SECONDS = env_int("BOTS_RETRY_MAX_SECONDS", 3600, minimum=1)
+BOTS_RETRY_MAX_AGE_HOURS = env_int("BOTS_RETRY_MAX_AGE_HOURS", 24, minimum=1)
+BOTS_FAILING_AFTER = env_int("BOTS_FAILING_AFTER", 5, minimum=1)
+BOTS_BACKEND_URL = env_str("BOTS_BACKEND_URL", "http://127.0.0.1:8000/")
+BOTS_REPLAY_WINDOW_SECONDS = env_int("BOTS_REPLAY_WINDOW_SECONDS", 900, minimum=1)

@@ -26,6 +26,7 @@ handler500 = "project.ocs.fallback.handler500"
 ocs_patterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("conversations.urls")),
+    path("", include("bots.urls")),
     path("", include("breakout.urls")),
     re_path(r"^.*$", ocs_not_found),
 ]

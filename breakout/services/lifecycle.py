@@ -36,6 +36,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from bots.services import bots_inherit
 from breakout.attendee_map import attendee_map_check
 from breakout.models import SpanHow
 from breakout.services import assistance, rounds
@@ -207,6 +208,7 @@ def breakout_configure(
     student_rooms = [(a, rooms[placed[a.pk]]) for a in students if a.pk in placed]
     placements += [Placement.of_attendee(attendee, room) for attendee, room in student_rooms]
     attendees_add_bulk(actor=actor, placements=placements, now=now)
+    bots_inherit(rooms=rooms, parent=parent)  # decision: breakout rooms get the parent's bots
     history = rounds.round_open(actor=actor, parent=parent, mode=mode, amount=amount, now=now, options=assignment)
     how = SpanHow.AUTOMATIC if mode == Conversation.BreakoutMode.AUTOMATIC else SpanHow.MANUAL
     rounds.spans_open(parent_id=parent.pk, round_id=history.pk, entries=student_rooms, how=how, now=now)

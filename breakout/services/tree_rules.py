@@ -20,6 +20,7 @@ The conversation services call these with the tree lock held (parent row first).
 from __future__ import annotations
 
 from accounts.models import User
+from bots.services import bots_inherit
 from breakout.services import rounds
 from conversations.hooks import RoomSetting, TreeRules
 from conversations.models import Attendee, Conversation
@@ -158,6 +159,9 @@ class BreakoutTreeRules(TreeRules):
             attendee.participant_type in MODERATOR_TYPES
         ):
             moderator_change_propagate(actor=actor, parent=room, attendee=attendee)
+
+    def child_rooms_created(self, *, parent: Conversation, rooms: list[Conversation]) -> None:
+        bots_inherit(rooms=rooms, parent=parent)  # decision: breakout rooms get the parent's bots
 
     def child_room_members(self, *, actor: User, room: Conversation) -> list[Placement]:
         moderators = (

@@ -192,6 +192,7 @@ def breakout_room_create_extra(*, actor: User, parent_token: str, name: str, obj
     placements = [Placement.of_user(actor, room, Attendee.ParticipantType.OWNER)]
     placements += tree_rules().child_room_members(actor=actor, room=room)
     attendees_add_bulk(actor=actor, placements=placements)
+    tree_rules().child_rooms_created(parent=parent, rooms=[room])
     return room
 
 

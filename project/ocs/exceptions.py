@@ -30,6 +30,8 @@ def ocs_exception_handler(exc: Exception, context: dict) -> Response | None:
         # A 404 that probes no secret (e.g. a missing message id in a room the caller is in)
         # sets ``counts_as_probe = False`` so the brute-force guard does not count it.
         response.bruteforce_counted = getattr(exc, "counts_as_probe", True)  # type: ignore[attr-defined]
+        # A 401 without credentials that still guessed a secret (a bot's signature) counts too.
+        response.bruteforce_failure = getattr(exc, "counts_as_failure", False)  # type: ignore[attr-defined]
         return response
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         return ocs_error_response(401, message=NOT_LOGGED_IN)

@@ -9,8 +9,9 @@
     (DRF's parsers read the raw stream and would not enforce the limit);
   - the brute-force guard (``project.bruteforce.guard``): a blocked client address gets 429
     with ``Retry-After`` on every OCS request and on every request that carries credentials;
-    a 404 of a conversation lookup and a 401 to a request that sent credentials count as
-    failures, an unknown OCS route does not (it probes nothing);
+    a 404 of a conversation lookup, a 401 to a request that sent credentials and a 401 whose
+    error says it guessed a secret (a bot's signature) count as failures, an unknown OCS route
+    does not (it probes nothing);
   - every 404 of a lookup under /ocs/ is rebuilt from the status, data and message alone, so
     unknown, foreign and malformed tokens answer the same bytes with the same headers;
   - an unexpected exception in a view becomes a 500 in the envelope, never Django's HTML page;
@@ -148,7 +149,7 @@ class OCSMiddleware:
             )
             if counted:
                 guard.record_failure(request)
-        elif status == 401 and "HTTP_AUTHORIZATION" in request.META:
+        elif status == 401 and ("HTTP_AUTHORIZATION" in request.META or getattr(response, "bruteforce_failure", False)):
             guard.record_failure(request)
         return response
 

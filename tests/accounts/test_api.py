@@ -122,3 +122,9 @@ def test_capabilities_advertise_the_breakout_extensions_of_issue_11(client_for: 
         "breakout-rooms-assistance-queue",
     ):
         assert feature in features
+
+
+def test_webhook_bots_are_advertised(client_for: Any, owner: User) -> None:
+    spreed = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]
+    assert "bots-v1" in spreed["features"]
+    assert "bot-features-api" not in spreed["features"]  # POST /bot/ask-features is not offered

@@ -30,6 +30,11 @@ EXPECTED_PATHS = [
     "/ocs/v2.php/apps/spreed/api/v4/room/{token}/breakout-rooms",
     "/ocs/v2.php/apps/spreed/api/v4/room/{token}/breakout-rooms/participants",
     "/ocs/v2.php/apps/spreed/api/v1/chat/{token}",
+    "/ocs/v2.php/apps/spreed/api/v1/bot/admin",
+    "/ocs/v2.php/apps/spreed/api/v1/bot/{token}",
+    "/ocs/v2.php/apps/spreed/api/v1/bot/{token}/{bot_id}",
+    "/ocs/v2.php/apps/spreed/api/v1/bot/{token}/message",
+    "/ocs/v2.php/apps/spreed/api/v1/bot/{token}/reaction/{message_id}",
 ]
 
 
@@ -212,18 +217,23 @@ def test_every_write_operation_with_parameters_accepts_json_and_form_bodies(db: 
     file_schema = paths[upload]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert file_schema["properties"]["file"]["format"] == "binary"
     # Talk + shuffle, template save and apply + the Talk surface of issue 10 + start with a duration
-    # and the timer's PUT (issue 11) + the picture upload
-    assert len(with_body) == 14 + 3 + 12 + 2 + 1
+    # and the timer's PUT (issue 11) + the picture upload + the bots' message and reaction of
+    # issue 13 (removing a reaction takes it in the query, as DELETEs do)
+    assert len(with_body) == 14 + 3 + 12 + 2 + 1 + 2
 
 
 def test_every_operation_documents_the_ocs_api_request_header(db: None) -> None:
     paths = _schema()["paths"]
 
+    # Requests of bots carry their signature headers besides (tests/bots).
+    bot_signature = ("X-Nextcloud-Talk-Bot-Random", "X-Nextcloud-Talk-Bot-Signature")
     headers = [
-        [parameter for parameter in operation["parameters"] if parameter["in"] == "header"]
+        [p for p in operation["parameters"] if p["in"] == "header" and p["name"] not in bot_signature]
         for methods in paths.values()
         for operation in methods.values()
     ]
+    signed = paths["/ocs/v2.php/apps/spreed/api/v1/bot/{token}/message"]["post"]["parameters"]
+    assert {p["name"] for p in signed if p["in"] == "header"} >= set(bot_signature)
 
     assert all(
         [(h["name"], h["schema"]["type"], h["schema"]["default"]) for h in header]
