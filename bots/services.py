@@ -32,7 +32,7 @@ from conversations.services.reactions import reaction_validate
 from conversations.services.read_markers import mention_markers_update
 from live.models import Event
 from live.services import events_record
-from project.errors import BadRequest, NotFound, NotFoundInRoom, ServiceError
+from project.errors import BadRequest, Forbidden, NotFound, NotFoundInRoom, ServiceError
 
 NAME_MAX = 64
 SECRET_MIN, SECRET_MAX = 40, 128
@@ -242,8 +242,6 @@ def _moderator_recheck(*, room: Conversation, moderator: Attendee) -> None:
     if fresh is None:
         raise NotFound()
     if fresh not in Attendee.MODERATOR_TYPES:
-        from project.errors import Forbidden
-
         raise Forbidden()
 
 

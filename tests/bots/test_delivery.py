@@ -23,6 +23,7 @@ from bots.tasks import bots_deliver_job
 from breakout.services.lifecycle import breakout_configure
 from conversations.models import Conversation
 from conversations.services.chat import chat_message_post
+from conversations.services.lifecycle import breakout_room_create_extra
 from conversations.services.reactions import reaction_add, reaction_remove
 from conversations.services.room_settings import conversation_rename
 from tests.bots.helpers import SECRET, installed_bot
@@ -221,3 +222,10 @@ def test_breakout_rooms_inherit_the_parents_bots(bot: Bot, room: Conversation, o
     }
     joins = [json.loads(d.body)["object"]["id"] for d in BotDelivery.objects.filter(kind="Join").order_by("id")]
     assert joins == [room.token, *(r.token for r in rooms)]
+
+
+def test_an_extra_breakout_room_inherits_the_parents_bots(bot: Bot, room: Conversation, owner: User) -> None:
+    breakout_configure(actor=owner, parent=room, mode=2, amount=1, attendee_map={})
+    extra = breakout_room_create_extra(actor=owner, parent_token=room.token, name="Extra", object_type="room")
+    assert BotConversation.objects.filter(bot=bot, conversation=extra).exists()
+    assert BotDelivery.objects.filter(kind="Join", token=extra.token).count() == 1
