@@ -40,6 +40,7 @@ TALK_FEATURES = [
     "room-description",
     "breakout-rooms-v1",
     "breakout-rooms-assignment",  # extension: seed, constraints, shuffle, dry runs, templates, history
+    "breakout-events",  # extension: GET /api/v1/events, every state change as a server-sent event
     "message-expiration",
     # Talk surface (issue 10)
     "reactions",

@@ -52,8 +52,14 @@ EVENT_TYPES = {
     "breakout.switchto": "addressed to one user: join the room `target` (a breakout room, or the parent on stop)",
     "breakout.assistance": "assistance requested or reset in a breakout room (`status`)",
     "breakout.broadcast": "a moderator broadcast a message to all breakout rooms (`messageIds`)",
-    "participants.changed": "participants changed (`attendeeIds`, `change`: added, removed, promoted, demoted)",
-    "chat.message": "a chat message was posted (`messageId`)",
+    "participants.changed": (
+        "participants changed (`change`: added, removed, left, promoted, demoted; `attendeeIds`, `actorIds`)"
+    ),
+    "chat.message": (
+        "the chat of a conversation changed: a message, a system message (edits, deletions, cleared history, "
+        "reactions, participants, polls...) or a broadcast (`messageId`: the newest message)"
+    ),
+    "chat.reaction": "a reaction was added or removed (`messageId`, `reaction`, `added`: true or false)",
     "reset": "the client is further behind than the retention window: reload the state",
 }
 
