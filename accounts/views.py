@@ -44,6 +44,7 @@ TALK_FEATURES = [
     "breakout-rooms-names",  # extension: names on configure, unique names within a parent
     "breakout-rooms-single",  # extension: POST/DELETE /v1/breakout-rooms/{breakoutToken}/open
     "breakout-rooms-assistance-queue",  # extension: GET .../assistance, POST .../assistance/claim
+    "breakout-events",  # extension: GET /api/v1/events, every state change as a server-sent event
     "message-expiration",
     "bots-v1",  # webhook bots (issue 13): bots/
     # Talk surface (issue 10)

@@ -56,8 +56,14 @@ EVENT_TYPES = {
     "breakout.timer": "the end of the breakout rooms was set, changed or cleared, or is near (`endsAt`, 0: none; "
     "`secondsLeft`)",
     "breakout.broadcast": "a moderator broadcast a message to all breakout rooms (`messageIds`)",
-    "participants.changed": "participants changed (`attendeeIds`, `change`: added, removed, promoted, demoted)",
-    "chat.message": "a chat message was posted (`messageId`)",
+    "participants.changed": (
+        "participants changed (`change`: added, removed, left, promoted, demoted; `attendeeIds`, `actorIds`)"
+    ),
+    "chat.message": (
+        "the chat of a conversation changed: a message, a system message (edits, deletions, cleared history, "
+        "reactions, participants, polls...) or a broadcast (`messageId`: the newest message)"
+    ),
+    "chat.reaction": "a reaction was added or removed (`messageId`, `reaction`, `added`: true or false)",
     "reset": "the client is further behind than the retention window: reload the state",
 }
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -137,7 +140,47 @@ def participants_of_room(*, room: Conversation) -> QuerySet[Attendee]:
     return Attendee.objects.filter(room=room).order_by("id")
 
 
+# Long polls woken by one message ask for the same page at the same moment: the first of them
+# reads it, the others of this process wait for that read instead of repeating it (keyed by room,
+# lastKnownMessageId and limit; only reads in flight are shared, nothing is kept afterwards, so
+# no one gets a page older than their request). The rows are shared read-only; each request
+# renders them for its own user (read markers, reactionsSelf, "You" texts).
+_pages_in_flight: dict[tuple[int, int, int], Future[list[ChatMessage]]] = {}
+_pages_lock = threading.Lock()
+
+
 def chat_messages_for_room(
+    *, room: Conversation, look_into_future: bool, limit: int, last_known_message_id: int = 0
+) -> list[ChatMessage]:
+    """``chat_page_read``; reads of the same future page running at once in this process share
+    one query (see ``_pages_in_flight``)."""
+    if not look_into_future or connection.in_atomic_block:  # a transaction sees its own rows
+        return chat_page_read(
+            room=room, look_into_future=look_into_future, limit=limit, last_known_message_id=last_known_message_id
+        )
+    key = (room.pk, last_known_message_id, limit)
+    with _pages_lock:
+        shared = _pages_in_flight.get(key)
+        if shared is None:
+            mine: Future[list[ChatMessage]] = Future()
+            _pages_in_flight[key] = mine
+    if shared is not None:
+        return list(shared.result())
+    try:
+        page = chat_page_read(
+            room=room, look_into_future=True, limit=limit, last_known_message_id=last_known_message_id
+        )
+        mine.set_result(page)
+        return list(page)
+    except BaseException as error:
+        mine.set_exception(error)
+        raise
+    finally:
+        with _pages_lock:
+            _pages_in_flight.pop(key, None)
+
+
+def chat_page_read(
     *, room: Conversation, look_into_future: bool, limit: int, last_known_message_id: int = 0
 ) -> list[ChatMessage]:
     """One page of a room's chat in one query, expired messages left out.

@@ -29,6 +29,7 @@ from live.models import Event, Retention
 # serialises only the tail of event-writing transactions (the insert to the commit), which is
 # why events are recorded last, after the tree locks. SQLite writers are serial anyway.
 EVENT_ORDER_LOCK_KEY = 0x6C697665  # "live"
+CHAT_MESSAGE = "chat.message"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +131,21 @@ def events_batch() -> Iterator[list[NewEvent]]:
         yield pending
     finally:
         _batched.reset(reset)
-    events_record_bulk(events=pending)
+    events_record_bulk(events=_chat_wakes_merged(pending))
+
+
+def _chat_wakes_merged(events: Sequence[NewEvent]) -> list[NewEvent]:
+    """One ``chat.message`` per conversation and actor in a batch: an operation that posts
+    several system messages into a room (a configure's ``conversation_created`` then
+    ``user_added``) wakes its waiters once, with the newest message id."""
+    newest: dict[tuple[str, str], NewEvent] = {}
+    for event in events:
+        if event.type == CHAT_MESSAGE:
+            key = (event.token, event.actor_id)
+            kept = newest.get(key)
+            if kept is None or event.payload.get("messageId", 0) > kept.payload.get("messageId", 0):
+                newest[key] = event
+    return [event for event in events if event.type != CHAT_MESSAGE or newest[(event.token, event.actor_id)] is event]
 
 
 @transaction.atomic

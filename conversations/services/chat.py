@@ -92,7 +92,11 @@ def chat_message_post(
     return created
 
 
-@transaction.atomic
 def chat_read_marker_advance(*, attendee: Attendee, message_id: int) -> None:
-    """Move the attendee's read marker forward to ``message_id`` (never backwards)."""
-    Attendee.objects.filter(pk=attendee.pk, last_read_message__lt=message_id).update(last_read_message=message_id)
+    """Move the attendee's read marker forward to ``message_id`` (never backwards). No write at
+    all when the row just read is already there: many long polls of one user woken by one
+    message would otherwise each take the write lock for nothing."""
+    if attendee.last_read_message >= message_id:
+        return
+    with transaction.atomic():
+        Attendee.objects.filter(pk=attendee.pk, last_read_message__lt=message_id).update(last_read_message=message_id)

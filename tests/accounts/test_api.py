@@ -23,6 +23,7 @@ def test_capabilities_have_nextclouds_shape_and_advertise_breakout_rooms(client_
     spreed = data["capabilities"]["spreed"]
     assert "breakout-rooms-v1" in spreed["features"]
     assert "conversation-v4" in spreed["features"]
+    assert "breakout-events" in spreed["features"]  # the event stream (issue 9)
     assert spreed["config"]["call"]["breakout-rooms"] is True
     assert spreed["config"]["chat"]["max-length"] == 32000
     assert spreed["config"]["conversations"]["can-create"] is True
