@@ -96,12 +96,6 @@ def buttons(driver: Any, server: LiveServer) -> set[str]:
     return names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="waits for the events helper: assistance_request does not record a breakout.assistance event on main "
-    "yet, so the page's stream has nothing to react to (the page, its stream and the reset work: the same test "
-    "passes when the event row is recorded by hand)",
-)
 def test_assistance_requested_through_the_api_shows_without_a_reload_and_is_reset_from_the_page(
     server: LiveServer,
     browser: Any,  # noqa: F811 - the imported fixture
