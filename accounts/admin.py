@@ -1,6 +1,6 @@
 """The Django admin for users, app passwords and app config (groups: Django's own group admin).
 
-Every write goes through ``accounts.services``: revoking app passwords (the inline on the user
+Every write goes through ``accounts.services``: saving users, revoking app passwords (the inline on the user
 page and the changelist action) and setting or resetting app config values.
 """
 
@@ -15,7 +15,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from accounts.models import AppConfigValue, AppPassword, User
-from accounts.services import app_config_reset, app_config_set, app_passwords_revoke
+from accounts.services import app_config_reset, app_config_set, app_passwords_revoke, user_save
 from project.admin_helpers import admin_link, changelist_link, count_of
 
 
@@ -55,6 +55,9 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="app passwords", ordering="app_password_total")
     def app_password_count(self, obj: User) -> str:
         return changelist_link(AppPassword, str(getattr(obj, "app_password_total", "?")), user__id__exact=obj.pk)
+
+    def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
+        user_save(user=obj)
 
     def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
         if formset.model is not AppPassword:

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, path
 
+from accounts.authentication import authenticated_user
 from breakout.overview.actions import assistance_reset_run, parents_action_run
 from breakout.overview.views import overview_action_view, overview_view
 from conversations.admin import ConversationAdmin
@@ -37,7 +38,7 @@ class BreakoutConversationAdmin(ConversationAdmin):
         ]
 
     def _run_on_parents(self, request: HttpRequest, queryset: QuerySet[Conversation], action: str, verb: str) -> None:
-        outcome = parents_action_run(action=action, actor=request.user, parents=queryset.order_by("id"))
+        outcome = parents_action_run(action=action, actor=authenticated_user(request), parents=queryset.order_by("id"))
         outcome.report(request, verb)
 
     @admin.action(description="Start breakout rooms of selected parents", permissions=["change"])
@@ -54,7 +55,7 @@ class BreakoutConversationAdmin(ConversationAdmin):
 
     @admin.action(description="Reset assistance requests of selected breakout rooms", permissions=["change"])
     def assistance_reset(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
-        assistance_reset_run(actor=request.user, rooms=queryset.order_by("id")).report(
+        assistance_reset_run(actor=authenticated_user(request), rooms=queryset.order_by("id")).report(
             request, "reset the assistance request of"
         )
 

@@ -71,11 +71,11 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         if values.pop("dry_run"):
             if values["mode"] == Conversation.BreakoutMode.AUTOMATIC:
                 values["assignment"] = _seeded(values.get("assignment"))
-            body = preview_run(
+            preview = preview_run(
                 parent=caller.room,
                 run=lambda: lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values),
             )
-            return _preview_response(body, values.get("assignment"))
+            return _preview_response(preview, values.get("assignment"))
         parent = lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values)
         body = presenters.breakout_tree_present(user=self.actor, parent=parent)
         return _with_report(Response(body), parent, values.get("assignment"))
@@ -94,10 +94,10 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         values = BreakoutShuffleInput.from_request(request, parent=caller.room, caller=caller)
         if values.pop("dry_run"):
             options = _seeded(values["options"])
-            body = preview_run(
+            preview = preview_run(
                 parent=caller.room, run=lambda: breakout_shuffle(actor=self.actor, parent=caller.room, options=options)
             )
-            return _preview_response(body, options)
+            return _preview_response(preview, options)
         parent = breakout_shuffle(actor=self.actor, parent=caller.room, **values)
         body = presenters.breakout_tree_present(user=self.actor, parent=parent)
         return _with_report(Response(body), parent, values["options"])

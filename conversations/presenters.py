@@ -137,12 +137,8 @@ def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> st
 
 
 def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
-    if message.message_type == ChatMessage.Type.COMMENT_DELETED:  # Talk surface (issue 10)
-        return deleted_message_payload(message, room_token=room_token, viewer_actor_id=viewer_actor_id)
     is_system = message.message_type == ChatMessage.Type.SYSTEM
-    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
-    parameters.pop("text", None)
-    return {
+    payload = {
         "id": message.pk,
         "token": room_token,
         "actorType": message.actor_type,
@@ -150,7 +146,7 @@ def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: s
         "actorDisplayName": message.actor_display_name,
         "timestamp": timestamp(message.created_at),
         "message": system_message_text(message, viewer_actor_id) if is_system else message.message,
-        "messageParameters": parameters,
+        "messageParameters": _message_parameters(message),
         "systemMessage": message.system_message,
         "messageType": message.message_type,
         "isReplyable": not is_system,
@@ -160,6 +156,15 @@ def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: s
         "markdown": not is_system,
         **edit_payload(message),  # Talk surface (issue 10)
     }
+    if message.message_type == ChatMessage.Type.COMMENT_DELETED:  # Talk surface (issue 10)
+        payload.update(_deleted_message_overrides(message, viewer_actor_id=viewer_actor_id))
+    return payload
+
+
+def _message_parameters(message: ChatMessage) -> dict[str, Any]:
+    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
+    parameters.pop("text", None)
+    return parameters
 
 
 def edit_payload(message: ChatMessage) -> dict[str, Any]:
@@ -174,28 +179,18 @@ def edit_payload(message: ChatMessage) -> dict[str, Any]:
     }
 
 
-def deleted_message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
+def _deleted_message_overrides(message: ChatMessage, *, viewer_actor_id: str | None) -> dict[str, Any]:
     """A deleted comment: Talk's placeholder "Message deleted by {actor}" (``you`` for the one who
     deleted it), no text, no reactions, not replyable."""
     deleter = message.parameters.get("actor", {}) if isinstance(message.parameters, dict) else {}
     by_viewer = viewer_actor_id is not None and deleter.get("id") == viewer_actor_id
     return {
-        "id": message.pk,
-        "token": room_token,
-        "actorType": message.actor_type,
-        "actorId": message.actor_id,
-        "actorDisplayName": message.actor_display_name,
-        "timestamp": timestamp(message.created_at),
         "message": "Message deleted by you" if by_viewer else "Message deleted by {actor}",
         "messageParameters": {"actor": deleter} if deleter else {},
         "systemMessage": "",
-        "messageType": ChatMessage.Type.COMMENT_DELETED,
         "isReplyable": False,
-        "referenceId": message.reference_id,
         "reactions": [],
-        "expirationTimestamp": timestamp(message.expires_at),
         "markdown": False,
-        **edit_payload(message),
     }
 
 

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.authentication import authenticated_user
 from breakout.overview.actions import PARENT_ACTIONS, parents_action_run
 from breakout.overview.selectors import overview_parents, overview_rows
 from conversations.models import Conversation
@@ -48,7 +49,7 @@ def overview_action_view(
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     parent = get_object_or_404(Conversation, pk=parent_id, parent__isnull=True)
-    outcome = parents_action_run(action=action, actor=request.user, parents=[parent])
+    outcome = parents_action_run(action=action, actor=authenticated_user(request), parents=[parent])
     outcome.report(request, PARENT_ACTIONS[action][1])
     url = reverse("admin:breakout_overview")
     page = request.POST.get("page", "")

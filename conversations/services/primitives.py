@@ -78,7 +78,9 @@ class SystemMessage:
     text: dict[str, Any] = field(default_factory=dict)
 
 
-def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=None) -> list[ChatMessage]:
+def system_messages_post(
+    *, actor: User, messages: Sequence[SystemMessage], now: datetime | None = None
+) -> list[ChatMessage]:
     """Write system messages in one INSERT and bump the rooms' last activity in one UPDATE."""
     if not messages:
         return []
@@ -108,12 +110,12 @@ def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=
     return created
 
 
-def rooms_touch(*, room_ids: Iterable[int], now=None) -> None:
+def rooms_touch(*, room_ids: Iterable[int], now: datetime | None = None) -> None:
     Conversation.objects.filter(pk__in=list(room_ids)).update(last_activity=now or timezone.now())
 
 
 def attendees_add_bulk(
-    *, actor: User, placements: Sequence[Placement], now=None, announce: bool = True
+    *, actor: User, placements: Sequence[Placement], now: datetime | None = None, announce: bool = True
 ) -> list[Attendee]:
     """Create the attendee rows of ``placements`` in one INSERT and post ``user_added`` for each
     (none for the acting user joining as owner or moderator, as in Talk; none at all with
@@ -154,7 +156,7 @@ def attendees_add_bulk(
     return created
 
 
-def attendees_remove_bulk(*, actor: User, attendees: Sequence[Attendee], now=None) -> int:
+def attendees_remove_bulk(*, actor: User, attendees: Sequence[Attendee], now: datetime | None = None) -> int:
     """Delete the given attendee rows in one DELETE and post ``user_removed`` in each room
     (as in Talk, also when the actor removes themselves: the text then reads "left")."""
     if not attendees:

@@ -78,27 +78,29 @@ def test_cloud_user_needs_a_login(anonymous_client: APIClient, db: None) -> None
     assert response.json()["ocs"]["meta"]["statuscode"] == 997
 
 
-TALK_SURFACE_FEATURES = {
-    "reactions",
-    "edit-messages",
-    "edit-messages-note-to-self",
-    "delete-messages",
-    "delete-messages-unlimited",
-    "clear-history",
-    "chat-read-marker",
-    "chat-read-last",
-    "chat-unread",
-    "mention-flag",
-    "direct-mention-flag",
-    "favorites",
-    "notification-levels",
-    "notification-calls",
-    "read-only-rooms",
-    "conversation-permissions",
-    "chat-permission",
-    "talk-polls",
-    "remind-me-later",
-    "upcoming-reminders",
+# Each Talk surface feature flag with the route that implements it (URL names of conversations/urls.py):
+# a flag is advertised only where its endpoint answers.
+TALK_SURFACE_FEATURE_ROUTES = {
+    "reactions": "reaction",
+    "edit-messages": "chat-message",
+    "edit-messages-note-to-self": "chat-message",
+    "delete-messages": "chat-message",
+    "delete-messages-unlimited": "chat-message",
+    "clear-history": "chat",
+    "chat-read-marker": "chat-read",
+    "chat-read-last": "chat-read",
+    "chat-unread": "chat-read",
+    "mention-flag": "chat-mentions",
+    "direct-mention-flag": "chat-mentions",
+    "favorites": "room-favorite",
+    "notification-levels": "room-notify",
+    "notification-calls": "room-notify-calls",
+    "read-only-rooms": "room-read-only",
+    "conversation-permissions": "room-permissions",
+    "chat-permission": "room-attendee-permissions",
+    "talk-polls": "poll-create",
+    "remind-me-later": "chat-reminder",
+    "upcoming-reminders": "chat-upcoming-reminders",
 }
 NOT_OFFERED = {"avatar", "chat-get-context", "silent-send"}
 
@@ -107,5 +109,13 @@ def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(clien
     spreed = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]
     features = set(spreed["features"])
 
-    assert features >= TALK_SURFACE_FEATURES
+    assert features >= set(TALK_SURFACE_FEATURE_ROUTES)
     assert not NOT_OFFERED & features
+
+
+def test_each_advertised_talk_surface_feature_has_its_route() -> None:
+    from conversations import urls as conversations_urls
+
+    routes = {pattern.name for pattern in conversations_urls.urlpatterns}
+
+    assert {name for name in TALK_SURFACE_FEATURE_ROUTES.values() if name not in routes} == set()
