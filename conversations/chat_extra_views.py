@@ -15,7 +15,15 @@ from rest_framework.response import Response
 from accounts.authentication import authenticated_user
 from conversations import views
 from conversations.models import Attendee, ChatMessage, Reminder
-from conversations.presenters import message_payload
+from conversations.presenters import (
+    mention_suggestions,
+    message_payload,
+    poll_payload,
+    reactions_attach,
+    reactions_payload,
+    reminder_payload,
+    upcoming_reminders_payload,
+)
 from conversations.serializers import (
     MentionsInput,
     MessageEditInput,
@@ -28,14 +36,7 @@ from conversations.serializers import (
 )
 from conversations.services import message_edits, polls, reactions, read_markers, reminders
 from conversations.services.chat_guards import chat_write_check, visible_message
-from conversations.talk_selectors import (
-    mention_suggestions,
-    poll_payload,
-    reactions_attach,
-    reactions_of_message,
-    reminder_payload,
-    upcoming_reminders,
-)
+from conversations.talk_selectors import message_reactions
 from project.errors import NotFoundInRoom
 from project.ocs.schema import ocs_body, ocs_response, ocs_responses
 from project.ocs.views import OCSView
@@ -116,7 +117,7 @@ class ChatMessageView(views.RoomView):
 class ReactionView(views.RoomView):
     def _respond(self, attendee: Attendee, message_id: int, *, status: int = 200) -> Response:
         message = visible_message(room=attendee.room, message_id=message_id)
-        return Response(reactions_of_message(message=message), status=status)
+        return Response(reactions_payload(message_reactions(message=message)), status=status)
 
     @extend_schema(
         parameters=[ReactionFilterInput],
@@ -129,7 +130,7 @@ class ReactionView(views.RoomView):
         message = visible_message(room=attendee.room, message_id=message_id)
         if message.message_type != ChatMessage.Type.COMMENT:
             raise NotFoundInRoom()
-        return Response(reactions_of_message(message=message, reaction=only or None))
+        return Response(reactions_payload(message_reactions(message=message, reaction=only or None)))
 
     @extend_schema(
         request=ocs_body(ReactionInput),
@@ -284,4 +285,4 @@ class ReminderView(views.RoomView):
 class UpcomingRemindersView(OCSView):
     def get(self, request: Request) -> Response:
         """The caller's next reminders (at most 10), soonest first."""
-        return Response(upcoming_reminders(user=authenticated_user(request)))
+        return Response(upcoming_reminders_payload(user=authenticated_user(request)))
