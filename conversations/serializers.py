@@ -11,7 +11,7 @@ classes (bodies as JSON and form, query parameters of GET and DELETE).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -258,9 +258,27 @@ def _list_parameter(request: Request, name: str) -> Any:
     return values.get(name)
 
 
-class PollCreateInput(OcsInputSerializer):
-    """Talk answers every invalid poll with a bare 400 (no error key)."""
+class PollInput(OcsInputSerializer):
+    """Talk answers every invalid poll request with a bare 400 (no error key). ``list_parameters``
+    are read as JSON lists or as ``name[]`` form or query values."""
 
+    list_parameters: ClassVar[tuple[str, ...]] = ()
+
+    def error_key(self, field_name: str) -> str:
+        return ""
+
+    @classmethod
+    def from_request(cls, request: Request, **context: Any) -> dict[str, Any]:
+        data = request_parameters(request)
+        for name in cls.list_parameters:
+            data[name] = _list_parameter(request, name)
+        serializer = cls(data=data, context={"request": request, **context})
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+
+class PollCreateInput(PollInput):
+    list_parameters = ("options",)
     question = StrictCharField(help_text="The question")
     options = serializers.ListField(child=StrictCharField(), help_text="At least two options")
     resultMode = StrictIntegerField(required=False, default=0, help_text="0 public, 1 hidden until closed")
@@ -269,34 +287,15 @@ class PollCreateInput(OcsInputSerializer):
     class Meta:
         ref_name = "PollCreateRequest"
 
-    def error_key(self, field_name: str) -> str:
-        return ""
 
-    @classmethod
-    def from_request(cls, request: Request, **context: Any) -> dict[str, Any]:
-        data = {**request_parameters(request), "options": _list_parameter(request, "options")}
-        serializer = cls(data=data, context={"request": request, **context})
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-
-class PollVoteInput(OcsInputSerializer):
+class PollVoteInput(PollInput):
+    list_parameters = ("optionIds",)
     optionIds = serializers.ListField(
         child=StrictIntegerField(), required=False, default=list, help_text="Option indexes; []: withdraw"
     )
 
     class Meta:
         ref_name = "PollVoteRequest"
-
-    def error_key(self, field_name: str) -> str:
-        return ""
-
-    @classmethod
-    def from_request(cls, request: Request, **context: Any) -> dict[str, Any]:
-        raw = _list_parameter(request, "optionIds")
-        serializer = cls(data={} if raw is None else {"optionIds": raw}, context={"request": request, **context})
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
 
 
 class ReminderInput(OcsInputSerializer):
