@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.viewsets import ViewSetMixin
 
 from accounts.models import User
@@ -39,12 +38,7 @@ from breakout.services.assignment import AssignmentOptions, breakout_shuffle
 from breakout.services.preview import preview_run
 from conversations.models import Conversation
 from conversations.views import RoomView
-from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_responses
-
-
-def _body(serializer: type[Serializer]) -> dict[str, Any]:
-    """The request body as the input serializer reads it: JSON or a form alike."""
-    return {media_type: serializer for media_type in BODY_MEDIA_TYPES}
+from project.ocs.schema import ROOM_LIST, ocs_body, ocs_responses
 
 
 class BreakoutRoomViewSet(ViewSetMixin, RoomView):
@@ -58,7 +52,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-configure-breakout-rooms",
         summary="Configure breakout rooms",
-        request=_body(BreakoutConfigureAssignmentInput),
+        request=ocs_body(BreakoutConfigureAssignmentInput),
         responses=ocs_responses(
             data=ROOM_LIST,
             _400="config, room, mode, amount, attendeeMap, seed, keepApart, keepTogether, spreadGroups, strategy, "
@@ -83,7 +77,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-shuffle",
         summary="Draw the automatic assignment again (extension: breakout-rooms-assignment)",
-        request=_body(BreakoutShuffleInput),
+        request=ocs_body(BreakoutShuffleInput),
         responses=ocs_responses(
             data=ROOM_LIST,
             _400="config, mode, seed, keepApart, keepTogether, spreadGroups, strategy, dryRun, constraints",
@@ -158,7 +152,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-broadcast-chat-message",
         summary="Broadcast a chat message to all breakout rooms",
-        request=_body(BreakoutBroadcastInput),
+        request=ocs_body(BreakoutBroadcastInput),
         responses=ocs_responses(status.HTTP_201_CREATED, data=ROOM_LIST, _400="mode", _413="message"),
     )
     def broadcast(self, request: Request, token: str) -> Response:
@@ -172,7 +166,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-template-save",
         summary="Save the current assignment as a template (extension: breakout-rooms-assignment)",
-        request=_body(TemplateSaveInput),
+        request=ocs_body(TemplateSaveInput),
         responses=ocs_responses(status.HTTP_201_CREATED, data={"type": "object"}, _400="mode, name"),
     )
     def template_save(self, request: Request, token: str) -> Response:
@@ -194,7 +188,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-template-apply",
         summary="Apply a template: configure or reorganize (extension: breakout-rooms-assignment)",
-        request=_body(TemplateApplyInput),
+        request=ocs_body(TemplateApplyInput),
         responses=ocs_responses(data={"type": "object"}, _400="config, room, mode, attendeeMap, moderator, rows"),
     )
     def template_apply(self, request: Request, token: str, template_id: int) -> Response:
@@ -234,7 +228,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-apply-attendee-map",
         summary="Reorganize attendees",
-        request=_body(BreakoutReorganizePreviewInput),
+        request=ocs_body(BreakoutReorganizePreviewInput),
         responses=ocs_responses(data=ROOM_LIST, _400="config, mode, attendeeMap, moderator, dryRun"),
     )
     def reorganize(self, request: Request, token: str) -> Response:
@@ -274,7 +268,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-switch-breakout-room",
         summary="Switch breakout room (free mode, non-moderators)",
-        request=_body(BreakoutSwitchInput),
+        request=ocs_body(BreakoutSwitchInput),
         responses=ocs_responses(_400="mode, status, moderator, target"),
     )
     def switch(self, request: Request, token: str) -> Response:
