@@ -84,7 +84,7 @@ class LiveServer:
         return Answer(status=status, headers=response_headers, body=json.loads(raw) if raw else None)
 
 
-def _database_url(default: dict[str, Any]) -> str | None:
+def postgres_url_of(default: dict[str, Any]) -> str | None:
     """The test run's PostgreSQL database as a URL (None on SQLite)."""
     if default["ENGINE"] != "django.db.backends.postgresql":
         return None
@@ -117,7 +117,7 @@ def start_live_server(
         with _serve(env, workdir, token=share_database_of.token) as server:
             yield server
         return
-    with own_database(_database_url(settings.DATABASES["default"]), name, workdir) as database_url:
+    with own_database(postgres_url_of(settings.DATABASES["default"]), name, workdir) as database_url:
         env = service_env(
             database_url, secret_key="e2e-secret-key-" + "x" * 40, DEMO_PASSWORD=DEMO_PASSWORD, **(extra_env or {})
         )
