@@ -1,8 +1,9 @@
 """The Django admin for users, app passwords and app config (groups: Django's own group admin).
 
 Every write goes through ``accounts.services``: adding a user (``user_create``, after Django's
-password validators), revoking app passwords (the inline on the user page and the changelist
-action) and setting or resetting app config values. Login and join times are read-only.
+password validators), saving a changed user (``user_save``), revoking app passwords (the inline on
+the user page and the changelist action) and setting or resetting app config values. Login and
+join times are read-only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
 from accounts.models import AppConfigValue, AppPassword, User
-from accounts.services import app_config_reset, app_config_set, app_passwords_revoke, user_create
+from accounts.services import app_config_reset, app_config_set, app_passwords_revoke, user_create, user_save
 from project.admin_helpers import admin_link, changelist_link, count_of
 
 
@@ -79,7 +80,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         if change:  # a new user was created by ``save_form`` (the service)
-            super().save_model(request, obj, form, change)
+            user_save(user=obj)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if change:

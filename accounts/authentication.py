@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -120,3 +121,11 @@ class OCSSessionAuthentication(authentication.SessionAuthentication):
         if request.META.get("HTTP_OCS_APIREQUEST", "").lower() != "true":
             raise PreconditionFailed(message="CSRF check failed")
         return user, None
+
+
+def authenticated_user(request: HttpRequest) -> User:
+    """The caller of a view that requires a login (DRF's IsAuthenticated, or the admin's staff
+    check, ran before the handler): never anonymous there."""
+    user = request.user
+    assert isinstance(user, User)
+    return user

@@ -46,6 +46,14 @@ def user_create(*, username: str, display_name: str, password: str) -> User:
 
 
 @transaction.atomic
+def user_save(*, user: User) -> User:
+    """Store a user as the admin's form built it (created or changed; the form has validated the
+    user id and hashed the password). The one write path of users outside ``user_create``."""
+    user.save()
+    return user
+
+
+@transaction.atomic
 def group_create(*, name: str, member_usernames: Sequence[str] = ()) -> tuple[Group, list[User]]:
     """Create the group ``name`` if it does not exist and add the given users to it (users who
     are members already stay members). Keeps: all named users exist, or nothing changes.

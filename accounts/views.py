@@ -14,8 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.authentication import AppPasswordCredential
-from accounts.models import User
+from accounts.authentication import AppPasswordCredential, authenticated_user
 from accounts.selectors import breakout_rooms_enabled
 from accounts.services import app_password_create
 from project.errors import Forbidden
@@ -124,13 +123,6 @@ def talk_capabilities(*, logged_in: bool) -> dict[str, Any]:
         "config-local": TALK_LOCAL_CONFIGS,
         "version": settings.SPECTACULAR_SETTINGS["VERSION"],
     }
-
-
-def authenticated_user(request: Request) -> User:
-    """The caller of a view that requires a login (DRF's IsAuthenticated ran before the handler)."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 class CapabilitiesView(OCSView):

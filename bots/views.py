@@ -27,9 +27,9 @@ from bots.selectors import bots_for_admins, bots_for_moderators, room_for_bot
 from bots.serializers import BotMessageInput, BotReactionInput
 from bots.signing import MIN_RANDOM_LENGTH
 from conversations.models import Conversation
-from conversations.views import RoomView, body
+from conversations.views import RoomView
 from project.errors import BadRequest, Forbidden
-from project.ocs.schema import ocs_response, ocs_responses, query_param
+from project.ocs.schema import ocs_body, ocs_response, ocs_responses, query_param
 from project.ocs.views import OCSView
 
 BOT = {
@@ -138,7 +138,7 @@ class BotMessageView(BotRequestView):
     @extend_schema(
         auth=[],
         parameters=SIGNATURE_HEADERS,
-        request=body(BotMessageInput),
+        request=ocs_body(BotMessageInput),
         responses={201: ocs_response(description="Posted"), **BOT_ERRORS, 413: ocs_response(description="Too long")},
     )
     def post(self, request: Request, token: str) -> Response:
@@ -163,7 +163,7 @@ class BotMessageView(BotRequestView):
 class BotReactionView(BotRequestView):
     @extend_schema(
         auth=[],
-        request=body(BotReactionInput),
+        request=ocs_body(BotReactionInput),
         responses={
             201: ocs_response(description="Reacted"),
             200: ocs_response(description="The bot had already reacted so"),

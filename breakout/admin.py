@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
+from accounts.authentication import authenticated_user
 from breakout.overview.actions import assistance_reset_run, parent_actions_available, parents_action_run
 from breakout.overview.stream import overview_events_view
 from breakout.overview.views import overview_action_view, overview_room_action_view, overview_view
@@ -64,7 +65,7 @@ class BreakoutConversationAdmin(ConversationAdmin):
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _run_on_parents(self, request: HttpRequest, queryset: QuerySet[Conversation], action: str, verb: str) -> None:
-        outcome = parents_action_run(action=action, actor=request.user, parents=queryset.order_by("id"))
+        outcome = parents_action_run(action=action, actor=authenticated_user(request), parents=queryset.order_by("id"))
         outcome.report(request, verb)
 
     @admin.action(description="Start breakout rooms of selected parents", permissions=["change"])
@@ -81,7 +82,7 @@ class BreakoutConversationAdmin(ConversationAdmin):
 
     @admin.action(description="Reset assistance requests of selected breakout rooms", permissions=["change"])
     def assistance_reset(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
-        assistance_reset_run(actor=request.user, rooms=queryset.order_by("id")).report(
+        assistance_reset_run(actor=authenticated_user(request), rooms=queryset.order_by("id")).report(
             request, "reset the assistance request of"
         )
 

@@ -16,7 +16,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.viewsets import ViewSetMixin
 
 from accounts.models import User
@@ -42,7 +41,7 @@ from breakout.services.assignment import AssignmentOptions, breakout_shuffle
 from breakout.services.preview import preview_run
 from conversations.models import Conversation
 from conversations.views import RoomView
-from project.ocs.schema import BODY_MEDIA_TYPES, ROOM_LIST, ocs_response, ocs_responses
+from project.ocs.schema import ROOM_LIST, ocs_body, ocs_response, ocs_responses
 
 ASSISTANCE_REQUEST = {
     "type": "object",
@@ -60,11 +59,6 @@ ASSISTANCE_REQUEST = {
 }
 
 
-def _body(serializer: type[Serializer]) -> dict[str, Any]:
-    """The request body as the input serializer reads it: JSON or a form alike."""
-    return {media_type: serializer for media_type in BODY_MEDIA_TYPES}
-
-
 class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     """``/v1/breakout-rooms/{token}[/...]`` and ``/v4/room/{token}/breakout-rooms[/participants]``."""
 
@@ -76,7 +70,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-configure-breakout-rooms",
         summary="Configure breakout rooms",
-        request=_body(BreakoutConfigureAssignmentInput),
+        request=ocs_body(BreakoutConfigureAssignmentInput),
         responses=ocs_responses(
             data=ROOM_LIST,
             _400="config, room, mode, amount, attendeeMap, seed, keepApart, keepTogether, spreadGroups, strategy, "
@@ -89,11 +83,11 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         if values.pop("dry_run"):
             if values["mode"] == Conversation.BreakoutMode.AUTOMATIC:
                 values["assignment"] = _seeded(values.get("assignment"))
-            body = preview_run(
+            preview = preview_run(
                 parent=caller.room,
                 run=lambda: lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values),
             )
-            return _preview_response(body, values.get("assignment"))
+            return _preview_response(preview, values.get("assignment"))
         parent = lifecycle.breakout_configure(actor=self.actor, parent=caller.room, **values)
         body = presenters.breakout_tree_present(user=self.actor, parent=parent)
         return _with_report(Response(body), parent, values.get("assignment"))
@@ -101,7 +95,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-shuffle",
         summary="Draw the automatic assignment again (extension: breakout-rooms-assignment)",
-        request=_body(BreakoutShuffleInput),
+        request=ocs_body(BreakoutShuffleInput),
         responses=ocs_responses(
             data=ROOM_LIST,
             _400="config, mode, seed, keepApart, keepTogether, spreadGroups, strategy, dryRun, constraints",
@@ -112,10 +106,10 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         values = BreakoutShuffleInput.from_request(request, parent=caller.room, caller=caller)
         if values.pop("dry_run"):
             options = _seeded(values["options"])
-            body = preview_run(
+            preview = preview_run(
                 parent=caller.room, run=lambda: breakout_shuffle(actor=self.actor, parent=caller.room, options=options)
             )
-            return _preview_response(body, options)
+            return _preview_response(preview, options)
         parent = breakout_shuffle(actor=self.actor, parent=caller.room, **values)
         body = presenters.breakout_tree_present(user=self.actor, parent=parent)
         return _with_report(Response(body), parent, values["options"])
@@ -154,7 +148,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-start-breakout-rooms",
         summary="Start breakout rooms (optional `duration`: extension breakout-rooms-timer)",
-        request=_body(BreakoutStartInput),
+        request=ocs_body(BreakoutStartInput),
         responses=ocs_responses(data=ROOM_LIST, _400="mode, duration"),
     )
     def start(self, request: Request, token: str) -> Response:
@@ -185,7 +179,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-timer-set",
         summary="Set or replace the end of started breakout rooms (extension: breakout-rooms-timer)",
-        request=_body(BreakoutTimerInput),
+        request=ocs_body(BreakoutTimerInput),
         responses=ocs_responses(data=ROOM_LIST, _400="status, duration"),
     )
     def timer_set(self, request: Request, token: str) -> Response:
@@ -259,7 +253,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-broadcast-chat-message",
         summary="Broadcast a chat message to all breakout rooms",
-        request=_body(BreakoutBroadcastInput),
+        request=ocs_body(BreakoutBroadcastInput),
         responses=ocs_responses(status.HTTP_201_CREATED, data=ROOM_LIST, _400="mode", _413="message"),
     )
     def broadcast(self, request: Request, token: str) -> Response:
@@ -273,7 +267,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-template-save",
         summary="Save the current assignment as a template (extension: breakout-rooms-assignment)",
-        request=_body(TemplateSaveInput),
+        request=ocs_body(TemplateSaveInput),
         responses=ocs_responses(status.HTTP_201_CREATED, data={"type": "object"}, _400="mode, name"),
     )
     def template_save(self, request: Request, token: str) -> Response:
@@ -295,7 +289,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-template-apply",
         summary="Apply a template: configure or reorganize (extension: breakout-rooms-assignment)",
-        request=_body(TemplateApplyInput),
+        request=ocs_body(TemplateApplyInput),
         responses=ocs_responses(data={"type": "object"}, _400="config, room, mode, attendeeMap, moderator, rows"),
     )
     def template_apply(self, request: Request, token: str, template_id: int) -> Response:
@@ -335,7 +329,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-apply-attendee-map",
         summary="Reorganize attendees",
-        request=_body(BreakoutReorganizePreviewInput),
+        request=ocs_body(BreakoutReorganizePreviewInput),
         responses=ocs_responses(data=ROOM_LIST, _400="config, mode, attendeeMap, moderator, dryRun"),
     )
     def reorganize(self, request: Request, token: str) -> Response:
@@ -375,7 +369,7 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
     @extend_schema(
         operation_id="breakout_room-switch-breakout-room",
         summary="Switch breakout room (free mode, non-moderators)",
-        request=_body(BreakoutSwitchInput),
+        request=ocs_body(BreakoutSwitchInput),
         responses=ocs_responses(_400="mode, status, moderator, target"),
     )
     def switch(self, request: Request, token: str) -> Response:

@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from accounts.authentication import authenticated_user
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.lifecycle import conversation_create, room_name_clean
@@ -97,7 +98,7 @@ class BreakoutRoomInline(admin.TabularInline):
 
     @admin.display(description="attendees")
     def attendees_link(self, obj: Conversation) -> str:
-        return changelist_link(Attendee, str(obj.attendee_total), room__id__exact=obj.pk)
+        return changelist_link(Attendee, str(getattr(obj, "attendee_total", "?")), room__id__exact=obj.pk)
 
     @admin.display(description="assistance")
     def assistance(self, obj: Conversation) -> str:
@@ -247,7 +248,8 @@ class ConversationAdmin(admin.ModelAdmin):
         new_name = obj.name
         obj.name = form.initial["name"]
         super().save_model(request, obj, form, change)
-        obj.name = conversation_rename(actor=request.user, room=obj, name=new_name, by_operator=True).name
+        renamed = conversation_rename(actor=authenticated_user(request), room=obj, name=new_name, by_operator=True)
+        obj.name = renamed.name
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if change:
@@ -256,7 +258,7 @@ class ConversationAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Conversation | None = None) -> tuple[str, ...]:
         if obj is None:
             return ()
-        fields = self.lifecycle_fields
+        fields: tuple[str, ...] = self.lifecycle_fields
         # A token is the room's address for every client; a type change would break the tree
         # rules (a parent must be a group conversation).
         fields = (*fields, "token", "type")
@@ -273,7 +275,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="parent", ordering="parent__token")
     def parent_link(self, obj: Conversation) -> str:
-        return admin_link(obj.parent, obj.parent.token) if obj.parent_id else "-"
+        return admin_link(obj.parent, obj.parent.token) if obj.parent is not None else "-"
 
     @admin.display(description="breakout mode", ordering="breakout_room_mode")
     def breakout_mode(self, obj: Conversation) -> str:
@@ -368,7 +370,7 @@ class AttendeeAdmin(admin.ModelAdmin):
 
     @admin.display(description="breakout parent", ordering="breakout_parent__token")
     def breakout_parent_link(self, obj: Attendee) -> str:
-        return admin_link(obj.breakout_parent, obj.breakout_parent.token) if obj.breakout_parent_id else "-"
+        return admin_link(obj.breakout_parent, obj.breakout_parent.token) if obj.breakout_parent is not None else "-"
 
 
 @admin.register(ChatMessage)

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import authenticated_user
 from conversations import room_extra_views
 from conversations.models import Conversation
 from conversations.services import avatar_images, avatars
@@ -58,7 +59,9 @@ class AvatarView(room_extra_views.AvatarView):
         200 with the conversation, ``isCustomAvatar`` true and a new ``avatarVersion``."""
         attendee = self.get_attendee(token, moderator=True)
         upload = request.FILES.get("file")
-        room = avatar_images.conversation_avatar_image_set(actor=request.user, attendee=attendee, upload=upload)
+        room = avatar_images.conversation_avatar_image_set(
+            actor=authenticated_user(request), attendee=attendee, upload=upload
+        )
         return self.room_response(room)
 
 

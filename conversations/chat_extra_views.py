@@ -9,12 +9,22 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import authenticated_user
 from conversations import views
-from conversations.inputs import (
+from conversations.models import Attendee, ChatMessage, Reminder
+from conversations.presenters import (
+    mention_suggestions,
+    message_payload,
+    poll_payload,
+    reactions_attach,
+    reactions_payload,
+    reminder_payload,
+    upcoming_reminders_payload,
+)
+from conversations.serializers import (
     MentionsInput,
     MessageEditInput,
     PollCreateInput,
@@ -24,26 +34,16 @@ from conversations.inputs import (
     ReadMarkerInput,
     ReminderInput,
 )
-from conversations.models import Attendee, ChatMessage, Reminder
-from conversations.presenters import message_payload
 from conversations.services import message_edits, polls, reactions, read_markers, reminders
 from conversations.services.chat_guards import chat_write_check, visible_message
-from conversations.talk_selectors import (
-    mention_suggestions,
-    poll_payload,
-    reactions_attach,
-    reactions_of_message,
-    reminder_payload,
-    upcoming_reminders,
-)
+from conversations.talk_selectors import message_reactions
 from project.errors import NotFoundInRoom
-from project.ocs.schema import int_field, ocs_body, ocs_response, ocs_responses, query_param, str_field
+from project.ocs.schema import ocs_body, ocs_response, ocs_responses
 from project.ocs.views import OCSView
 
 MESSAGE_ID = OpenApiParameter(
     "message_id", OpenApiTypes.INT, OpenApiParameter.PATH, pattern="^[0-9]+$", description="Message id"
 )
-REACTION_BODY = ocs_body("ReactionRequest", reaction=str_field(help_text="One emoji"))
 REACTIONS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}}
 
 
@@ -84,7 +84,7 @@ class ChatWithHistoryView(views.ChatView):
 @extend_schema(parameters=[MESSAGE_ID])
 class ChatMessageView(views.RoomView):
     @extend_schema(
-        request=ocs_body("ChatMessageEditRequest", message=str_field(help_text="The new text")),
+        request=ocs_body(MessageEditInput),
         responses={
             **ocs_responses(_400="message, age", _403="permission", _404="message", _413="message"),
             405: ocs_response(description="error key: message (not a comment)"),
@@ -117,10 +117,10 @@ class ChatMessageView(views.RoomView):
 class ReactionView(views.RoomView):
     def _respond(self, attendee: Attendee, message_id: int, *, status: int = 200) -> Response:
         message = visible_message(room=attendee.room, message_id=message_id)
-        return Response(reactions_of_message(message=message), status=status)
+        return Response(reactions_payload(message_reactions(message=message)), status=status)
 
     @extend_schema(
-        parameters=[query_param("reaction", OpenApiTypes.STR, description="Only this emoji")],
+        parameters=[ReactionFilterInput],
         responses={200: ocs_response(REACTIONS), 404: ocs_response(description="Unknown message")},
     )
     def get(self, request: Request, token: str, message_id: int) -> Response:
@@ -130,10 +130,10 @@ class ReactionView(views.RoomView):
         message = visible_message(room=attendee.room, message_id=message_id)
         if message.message_type != ChatMessage.Type.COMMENT:
             raise NotFoundInRoom()
-        return Response(reactions_of_message(message=message, reaction=only or None))
+        return Response(reactions_payload(message_reactions(message=message, reaction=only or None)))
 
     @extend_schema(
-        request=REACTION_BODY,
+        request=ocs_body(ReactionInput),
         responses={
             201: ocs_response(REACTIONS, "Added"),
             200: ocs_response(REACTIONS, "The caller had already reacted so"),
@@ -148,7 +148,7 @@ class ReactionView(views.RoomView):
         return self._respond(attendee, message_id, status=201 if created else 200)
 
     @extend_schema(
-        parameters=[query_param("reaction", OpenApiTypes.STR, required=True, description="The emoji")],
+        parameters=[ReactionInput],
         responses={200: ocs_response(REACTIONS), 404: ocs_response(description="Unknown message or reaction")},
     )
     def delete(self, request: Request, token: str, message_id: int) -> Response:
@@ -160,10 +160,7 @@ class ReactionView(views.RoomView):
 
 class ReadMarkerView(views.RoomView):
     @extend_schema(
-        request=ocs_body(
-            "ReadMarkerRequest",
-            lastReadMessage=int_field(required=False, help_text="Message id; default: the newest message"),
-        ),
+        request=ocs_body(ReadMarkerInput),
         responses=ocs_responses(_400="lastReadMessage"),
     )
     def post(self, request: Request, token: str) -> Response:
@@ -183,11 +180,7 @@ class ReadMarkerView(views.RoomView):
 
 class MentionsView(views.RoomView):
     @extend_schema(
-        parameters=[
-            query_param("search", OpenApiTypes.STR, description="Start of an id or display name"),
-            query_param("limit", OpenApiTypes.INT, description="1.., default 20"),
-            query_param("includeStatus", OpenApiTypes.BOOL, description="Include user statuses"),
-        ],
+        parameters=[MentionsInput],
         responses=ocs_responses(_400="search, limit, includeStatus"),
     )
     def get(self, request: Request, token: str) -> Response:
@@ -217,13 +210,7 @@ POLL_ERRORS = {
 
 class PollCreateView(views.RoomView):
     @extend_schema(
-        request=ocs_body(
-            "PollCreateRequest",
-            question=str_field(help_text="The question"),
-            options=serializers.ListField(child=serializers.CharField(), help_text="At least two options"),
-            resultMode=int_field(required=False, choices={0: "public", 1: "hidden until closed"}),
-            maxVotes=int_field(required=False, min_value=0, help_text="0: unlimited"),
-        ),
+        request=ocs_body(PollCreateInput),
         responses={201: ocs_response(description="The poll"), **POLL_ERRORS},
     )
     def post(self, request: Request, token: str) -> Response:
@@ -249,10 +236,7 @@ class PollView(views.RoomView):
         return Response(poll_payload(polls.poll_get(attendee=attendee, poll_id=poll_id), viewer=attendee))
 
     @extend_schema(
-        request=ocs_body(
-            "PollVoteRequest",
-            optionIds=serializers.ListField(child=serializers.IntegerField(), help_text="Option indexes; []: withdraw"),
-        ),
+        request=ocs_body(PollVoteInput),
         responses={200: ocs_response(description="The poll"), **POLL_ERRORS},
     )
     def post(self, request: Request, token: str, poll_id: int) -> Response:
@@ -276,7 +260,7 @@ class ReminderView(views.RoomView):
         return Response(reminder_payload(reminder, user_id=attendee.actor_id, token=attendee.room.token), status=status)
 
     @extend_schema(
-        request=ocs_body("ReminderRequest", timestamp=int_field(min_value=0, help_text="Unix time of the reminder")),
+        request=ocs_body(ReminderInput),
         responses={**ocs_responses(201, _400="timestamp", _404="message")},
     )
     def post(self, request: Request, token: str, message_id: int) -> Response:
@@ -301,4 +285,4 @@ class ReminderView(views.RoomView):
 class UpcomingRemindersView(OCSView):
     def get(self, request: Request) -> Response:
         """The caller's next reminders (at most 10), soonest first."""
-        return Response(upcoming_reminders(user=request.user))
+        return Response(upcoming_reminders_payload(user=authenticated_user(request)))

@@ -16,14 +16,15 @@ rooms. Events addressed to another user are only for that user and the tree's mo
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -32,16 +33,16 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.authentication import authenticated_user
 from accounts.models import User
 from conversations.models import Attendee
 from conversations.selectors import attendee_get_for_user
+from conversations.serializers import EventStreamInput
 from live import hub
 from live.fanout import WAKE_ALL
 from live.models import Event
 from live.selectors import event_data, event_newest_id, events_after, events_resume_lost
-from project.errors import BadRequest
-from project.ocs.inputs import parse_strict_int
-from project.ocs.schema import ocs_responses, query_param
+from project.ocs.schema import ocs_responses
 from project.ocs.views import OCSView
 
 EVENT_TYPES = {
@@ -94,8 +95,11 @@ class JSONErrorsNegotiation(DefaultContentNegotiation):
     """An EventSource asks for ``text/event-stream``: the errors before the stream (401, 404,
     400) still answer in the JSON envelope instead of a 406."""
 
-    def select_renderer(self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None) -> Any:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> Any:
+        first = next(iter(renderers))
+        return first, first.media_type
 
 
 class EventStreamView(OCSView):
@@ -105,14 +109,7 @@ class EventStreamView(OCSView):
 
     @extend_schema(
         operation_id="events_stream",
-        parameters=[
-            query_param(
-                "token", OpenApiTypes.STR, description="Follow one conversation tree (the token of any of its rooms)"
-            ),
-            query_param(
-                "lastEventId", OpenApiTypes.INT, description="Resume after this event id (or the Last-Event-ID header)"
-            ),
-        ],
+        parameters=[EventStreamInput],
         description=STREAM_DESCRIPTION,
         responses={
             **{status: answer for status, answer in ocs_responses(_400="lastEventId").items() if status != 200},
@@ -121,20 +118,21 @@ class EventStreamView(OCSView):
     )
     def get(self, request: Request) -> Response:
         """Live updates: a stream of events (text/event-stream) that does not end."""
-        raw_last = request.query_params.get("lastEventId", request.META.get("HTTP_LAST_EVENT_ID"))
-        last_event_id = None
-        if raw_last is not None:
-            last_event_id = parse_strict_int(raw_last)
-            if last_event_id is None or last_event_id < 0:
-                raise BadRequest("lastEventId")
+        values = EventStreamInput.from_request(request)
         follow, root = Q(), None
-        token = request.query_params.get("token")
+        token = values["token"]
+        user = authenticated_user(request)
         if token is not None:
-            room = attendee_get_for_user(user=request.user, token=token).room  # 404 as everywhere
-            root = room.parent.token if room.parent_id else room.token
+            room = attendee_get_for_user(user=user, token=token).room  # 404 as everywhere
+            root = room.parent.token if room.parent is not None else room.token
             follow = Q(token=root) | Q(parent_token=root)
         response = Response(status=200)
-        response.stream = {"user": request.user, "follow": follow, "root": root, "after": last_event_id}
+        response.stream = {  # type: ignore[attr-defined]  # read by ``events`` below
+            "user": user,
+            "follow": follow,
+            "root": root,
+            "after": values["lastEventId"],
+        }
         return response
 
 
@@ -179,7 +177,7 @@ async def event_stream(*, user: User, follow: Q, root: str | None, after: int | 
 
 
 @csrf_exempt  # as every DRF view: the OCS-APIRequest header is the CSRF guard (see authentication)
-async def events(request: HttpRequest) -> HttpResponse:
+async def events(request: HttpRequest) -> HttpResponseBase:
     response = await sync_to_async(events_sync)(request)
     stream = getattr(response, "stream", None)
     if stream is None:

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Q
 
 from accounts.models import User
-from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.models import Attendee, ChatMessage, Conversation, Poll, Reaction, Reminder
 from conversations.permissions import (
     PERMISSION_CUSTOM,
     PERMISSION_START_CALL,
@@ -24,7 +24,15 @@ from conversations.permissions import (
     is_held_in_lobby,
 )
 from conversations.selectors import CallerRoom, breakout_tree_caller_rooms, caller_rooms
+from conversations.talk_selectors import (
+    mention_matches,
+    poll_vote_details,
+    poll_votes_of,
+    reactions_of_viewer,
+    upcoming_reminders,
+)
 from project.errors import NotFound
+from project.ocs.renderers import JsonObject
 
 
 def timestamp(value: datetime | None) -> int:
@@ -155,12 +163,8 @@ def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> st
 
 
 def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
-    if message.message_type == ChatMessage.Type.COMMENT_DELETED:  # Talk surface (issue 10)
-        return deleted_message_payload(message, room_token=room_token, viewer_actor_id=viewer_actor_id)
     is_system = message.message_type == ChatMessage.Type.SYSTEM
-    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
-    parameters.pop("text", None)
-    return {
+    payload = {
         "id": message.pk,
         "token": room_token,
         "actorType": message.actor_type,
@@ -168,7 +172,7 @@ def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: s
         "actorDisplayName": message.actor_display_name,
         "timestamp": timestamp(message.created_at),
         "message": system_message_text(message, viewer_actor_id) if is_system else message.message,
-        "messageParameters": parameters,
+        "messageParameters": _message_parameters(message),
         "systemMessage": message.system_message,
         "messageType": message.message_type,
         "isReplyable": not is_system,
@@ -178,6 +182,15 @@ def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: s
         "markdown": not is_system,
         **edit_payload(message),  # Talk surface (issue 10)
     }
+    if message.message_type == ChatMessage.Type.COMMENT_DELETED:  # Talk surface (issue 10)
+        payload.update(_deleted_message_overrides(message, viewer_actor_id=viewer_actor_id))
+    return payload
+
+
+def _message_parameters(message: ChatMessage) -> dict[str, Any]:
+    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
+    parameters.pop("text", None)
+    return parameters
 
 
 def edit_payload(message: ChatMessage) -> dict[str, Any]:
@@ -192,28 +205,18 @@ def edit_payload(message: ChatMessage) -> dict[str, Any]:
     }
 
 
-def deleted_message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
+def _deleted_message_overrides(message: ChatMessage, *, viewer_actor_id: str | None) -> dict[str, Any]:
     """A deleted comment: Talk's placeholder "Message deleted by {actor}" (``you`` for the one who
     deleted it), no text, no reactions, not replyable."""
     deleter = message.parameters.get("actor", {}) if isinstance(message.parameters, dict) else {}
     by_viewer = viewer_actor_id is not None and deleter.get("id") == viewer_actor_id
     return {
-        "id": message.pk,
-        "token": room_token,
-        "actorType": message.actor_type,
-        "actorId": message.actor_id,
-        "actorDisplayName": message.actor_display_name,
-        "timestamp": timestamp(message.created_at),
         "message": "Message deleted by you" if by_viewer else "Message deleted by {actor}",
         "messageParameters": {"actor": deleter} if deleter else {},
         "systemMessage": "",
-        "messageType": ChatMessage.Type.COMMENT_DELETED,
         "isReplyable": False,
-        "referenceId": message.reference_id,
         "reactions": [],
-        "expirationTimestamp": timestamp(message.expires_at),
         "markdown": False,
-        **edit_payload(message),
     }
 
 
@@ -425,3 +428,122 @@ def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list
     """The breakout rooms of ``parent`` that ``user`` is in, by ascending id, then the parent
     (the response shape of configure, start, stop, broadcast and reorganize)."""
     return [caller_room_payload(caller_room) for caller_room in breakout_tree_caller_rooms(user=user, parent=parent)]
+
+
+# Talk surface (issue 10): reactions, mentions, polls, reminders
+
+
+def reactions_payload(rows: Iterable[Reaction]) -> dict[str, list[dict[str, Any]]]:
+    """Talk's reaction list of one message: each emoji (in the order it was first used) with the
+    actors who reacted with it, oldest first."""
+    result: dict[str, list[dict[str, Any]]] = JsonObject()  # "{}" when empty, as Talk sends it
+    for row in rows:
+        result.setdefault(row.reaction, []).append(
+            {
+                "actorType": row.actor_type,
+                "actorId": row.actor_id,
+                "actorDisplayName": row.actor_display_name,
+                "timestamp": timestamp(row.created_at),
+            }
+        )
+    return result
+
+
+def reactions_attach(payloads: Iterable[dict[str, Any]], *, viewer: Attendee) -> None:
+    """Add ``reactionsSelf`` (the viewer's emoji) to formatted messages and their ``parent``s that
+    carry reactions: one query for the page, none when no message on it has reactions."""
+    payloads = list(payloads)
+    targets = payloads + [p["parent"] for p in payloads if isinstance(p.get("parent"), dict)]
+    ids = {p["id"] for p in targets if p.get("reactions")}
+    if not ids:
+        return
+    mine = reactions_of_viewer(message_ids=ids, viewer=viewer)
+    for payload in targets:
+        if payload["id"] in mine:
+            payload["reactionsSelf"] = mine[payload["id"]]
+
+
+def mention_suggestions(
+    *, attendee: Attendee, search: str, limit: int, include_status: bool = False
+) -> list[dict[str, Any]]:
+    """Talk's mention autocomplete in one query: the room's other users whose id or display name
+    contains ``search`` (exact matches first, then by display name), then the whole conversation
+    (``all``, source ``calls``) when ``search`` matches it and the caller may mention everyone.
+    This service keeps no user statuses, so ``includeStatus`` adds nothing."""
+    room = attendee.room
+    needle = search.strip()
+    lowered = needle.lower()
+    suggestions: list[dict[str, Any]] = [
+        {"id": actor_id, "label": display_name or actor_id, "source": "users", "mentionId": actor_id}
+        for actor_id, display_name in mention_matches(attendee=attendee, needle=needle, limit=limit)
+    ]
+    may_mention_all = room.mention_permissions == 0 or attendee.is_moderator
+    if may_mention_all and (not needle or "all".startswith(lowered) or lowered in room.name.lower()):
+        suggestions.append({"id": "all", "label": room.name, "source": "calls", "mentionId": "all"})
+    return suggestions
+
+
+def poll_payload(poll: Poll, *, viewer: Attendee) -> dict[str, Any]:
+    """Talk's poll data for ``viewer``: at most two queries (the viewer's votes; who voted for
+    what, only for a closed public poll), whatever the number of votes.
+
+    The results (``votes``) of an open poll are only shown to those who voted on a public poll;
+    ``numVoters`` also to the author and moderators, so that they know when to close it."""
+    voted_self = poll_votes_of(poll=poll, viewer=viewer)
+    public = poll.result_mode == Poll.ResultMode.PUBLIC
+    closed = poll.status == Poll.Status.CLOSED
+    data: dict[str, Any] = {
+        "id": poll.pk,
+        "question": poll.question,
+        "options": poll.options,
+        "votes": poll.votes,
+        "actorType": poll.actor_type,
+        "actorId": poll.actor_id,
+        "actorDisplayName": poll.actor_display_name,
+        "status": poll.status,
+        "resultMode": poll.result_mode,
+        "maxVotes": poll.max_votes,
+        "numVoters": poll.num_voters,
+    }
+    if not (voted_self and public) and not closed:
+        data["votes"] = []
+        author = poll.actor_type == viewer.actor_type and poll.actor_id == viewer.actor_id
+        if not (author or viewer.is_moderator):
+            data["numVoters"] = 0
+    elif public and closed:
+        data["details"] = [
+            {"actorType": actor_type, "actorId": actor_id, "actorDisplayName": name, "optionId": option}
+            for actor_type, actor_id, name, option in poll_vote_details(poll=poll)
+        ]
+    data["votedSelf"] = voted_self
+    return data
+
+
+def reminder_payload(reminder: Reminder, *, user_id: str, token: str) -> dict[str, Any]:
+    return {
+        "userId": user_id,
+        "token": token,
+        "messageId": reminder.message_id,
+        "timestamp": timestamp(reminder.remind_at),
+    }
+
+
+def upcoming_reminders_payload(*, user: User) -> list[dict[str, Any]]:
+    """The user's next reminders with the text of their messages, soonest first: one query."""
+    result = []
+    for reminder in upcoming_reminders(user=user):
+        message = reminder.message
+        payload = message_payload(message, room_token=message.room.token, viewer_actor_id=user.username)
+        result.append(
+            {
+                "reminderTimestamp": timestamp(reminder.remind_at),
+                "roomToken": message.room.token,
+                "messageId": message.pk,
+                "actorType": payload["actorType"],
+                "actorId": payload["actorId"],
+                "actorDisplayName": payload["actorDisplayName"],
+                "message": payload["message"],
+                "messageParameters": payload["messageParameters"],
+            }
+        )
+    return result

@@ -11,60 +11,65 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations import views
-from conversations.inputs import AttendeePermissionsInput, AvatarEmojiInput, LevelInput, PermissionsInput, StateInput
 from conversations.models import Conversation
 from conversations.presenters import participant_payload
+from conversations.serializers import (
+    AttendeePermissionsInput,
+    AvatarEmojiInput,
+    LevelInput,
+    PermissionsInput,
+    StateInput,
+)
 from conversations.services import attendee_settings, avatars
 from project.errors import BadRequest
-from project.ocs.schema import int_field, ocs_body, ocs_responses, str_field
-
-LEVEL_BODY = ocs_body("NotificationLevelRequest", level=int_field(help_text="See Talk's notification levels"))
+from project.ocs.schema import ocs_body, ocs_responses
 
 
 class FavoriteView(views.RoomView):
     def post(self, request: Request, token: str) -> Response:
         """Add the conversation to the caller's favorites."""
-        attendee = self.get_attendee(token)
-        attendee_settings.attendee_favorite_set(attendee=attendee, favorite=True)
-        return self.room_response(attendee.room)
+        return self._favorite_set(token, favorite=True)
 
     def delete(self, request: Request, token: str) -> Response:
         """Remove the conversation from the caller's favorites."""
+        return self._favorite_set(token, favorite=False)
+
+    def _favorite_set(self, token: str, *, favorite: bool) -> Response:
         attendee = self.get_attendee(token)
-        attendee_settings.attendee_favorite_set(attendee=attendee, favorite=False)
+        attendee_settings.attendee_favorite_set(attendee=attendee, favorite=favorite)
         return self.room_response(attendee.room)
 
 
-class NotifyView(views.RoomView):
-    @extend_schema(request=LEVEL_BODY, responses=ocs_responses(_400="level"))
-    def post(self, request: Request, token: str) -> Response:
-        """The caller's chat notification level: 0 default, 1 always, 2 mentions, 3 never."""
-        attendee = self.get_attendee(token)
-        level = LevelInput.from_request(request, choices=attendee_settings.NOTIFICATION_LEVELS)["level"]
-        attendee_settings.attendee_notification_level_set(attendee=attendee, level=level)
-        return self.room_response(attendee.room)
+class NotificationLevelView(views.RoomView):
+    """``/notify``: the caller's chat notification level (0 default, 1 always, 2 mentions, 3
+    never); bound with ``calls=True`` to ``/notify-calls``: call notifications (0 off, 1 on)."""
 
+    calls = False
 
-class NotifyCallsView(views.RoomView):
-    @extend_schema(request=LEVEL_BODY, responses=ocs_responses(_400="level"))
+    @extend_schema(request=ocs_body(LevelInput), responses=ocs_responses(_400="level"))
     def post(self, request: Request, token: str) -> Response:
-        """Call notifications for the caller: 0 off, 1 on."""
+        """Set the caller's notification level: ``/notify`` for the chat (0 default, 1 always, 2
+        mentions, 3 never), ``/notify-calls`` for calls (0 off, 1 on). 200 with the conversation."""
         attendee = self.get_attendee(token)
-        level = LevelInput.from_request(request, choices=attendee_settings.NOTIFICATION_CALL_LEVELS)["level"]
-        attendee_settings.attendee_notification_calls_set(attendee=attendee, level=level)
+        choices = attendee_settings.NOTIFICATION_CALL_LEVELS if self.calls else attendee_settings.NOTIFICATION_LEVELS
+        level = LevelInput.from_request(request, choices=choices)["level"]
+        if self.calls:
+            attendee_settings.attendee_notification_calls_set(attendee=attendee, level=level)
+        else:
+            attendee_settings.attendee_notification_level_set(attendee=attendee, level=level)
         return self.room_response(attendee.room)
 
 
 class ReadOnlyView(views.RoomView):
     @extend_schema(
-        request=ocs_body("ReadOnlyRequest", state=int_field(choices={0: "read-write", 1: "read-only"})),
+        request=ocs_body(StateInput),
         responses=ocs_responses(_400="state, type, value"),
     )
     def put(self, request: Request, token: str) -> Response:
         """Lock (1) or unlock (0) the chat (moderators; group and public conversations)."""
         attendee = self.get_attendee(token, moderator=True)
         state = StateInput.from_request(request)["state"]
-        room = attendee_settings.conversation_read_only_set(actor=request.user, attendee=attendee, state=state)
+        room = attendee_settings.conversation_read_only_set(actor=self.actor, attendee=attendee, state=state)
         return self.room_response(room)
 
 
@@ -77,7 +82,7 @@ class ReadOnlyView(views.RoomView):
 )
 class PermissionsView(views.RoomView):
     @extend_schema(
-        request=ocs_body("PermissionsRequest", permissions=int_field(min_value=0, max_value=255)),
+        request=ocs_body(PermissionsInput),
         responses=ocs_responses(_400="mode, type, breakout-room, permissions, value"),
     )
     def put(self, request: Request, token: str, mode: str) -> Response:
@@ -94,12 +99,7 @@ class PermissionsView(views.RoomView):
 
 class AttendeePermissionsView(views.RoomView):
     @extend_schema(
-        request=ocs_body(
-            "AttendeePermissionsRequest",
-            attendeeId=int_field(),
-            method=str_field(required=False, default="set", help_text="set, add or remove"),
-            permissions=int_field(min_value=0, max_value=255),
-        ),
+        request=ocs_body(AttendeePermissionsInput),
         responses=ocs_responses(
             _400="attendeeId, method, permissions, room-type, type, value", _403="moderator", _404="participant"
         ),
@@ -127,7 +127,7 @@ class AvatarView(views.RoomView):
     def delete(self, request: Request, token: str) -> Response:
         """Remove the custom picture (moderators): 200 with the conversation."""
         attendee = self.get_attendee(token, moderator=True)
-        room = avatars.conversation_avatar_delete(actor=request.user, attendee=attendee)
+        room = avatars.conversation_avatar_delete(actor=self.actor, attendee=attendee)
         return self.room_response(room)
 
 
@@ -141,11 +141,7 @@ class AvatarDarkView(views.RoomView):
 
 class AvatarEmojiView(views.RoomView):
     @extend_schema(
-        request=ocs_body(
-            "AvatarEmojiRequest",
-            emoji=str_field(help_text="One emoji"),
-            color=str_field(required=False, help_text="Background RRGGBB (default: Talk's)"),
-        ),
+        request=ocs_body(AvatarEmojiInput),
         responses=ocs_responses(_400="emoji, color, type"),
     )
     def post(self, request: Request, token: str) -> Response:
@@ -153,7 +149,7 @@ class AvatarEmojiView(views.RoomView):
         attendee = self.get_attendee(token, moderator=True)
         values = AvatarEmojiInput.from_request(request)
         room = avatars.conversation_avatar_emoji_set(
-            actor=request.user, attendee=attendee, emoji=values["emoji"], color=values["color"]
+            actor=self.actor, attendee=attendee, emoji=values["emoji"], color=values["color"]
         )
         return self.room_response(room)
 

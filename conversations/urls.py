@@ -38,8 +38,8 @@ urlpatterns += [
         name="reaction",
     ),
     path(f"{ROOM}/favorite", room_extra_views.FavoriteView.as_view(), name="room-favorite"),
-    path(f"{ROOM}/notify", room_extra_views.NotifyView.as_view(), name="room-notify"),
-    path(f"{ROOM}/notify-calls", room_extra_views.NotifyCallsView.as_view(), name="room-notify-calls"),
+    path(f"{ROOM}/notify", room_extra_views.NotificationLevelView.as_view(), name="room-notify"),
+    path(f"{ROOM}/notify-calls", room_extra_views.NotificationLevelView.as_view(calls=True), name="room-notify-calls"),
     path(f"{ROOM}/read-only", room_extra_views.ReadOnlyView.as_view(), name="room-read-only"),
     path(f"{ROOM}/permissions/<str:mode>", room_extra_views.PermissionsView.as_view(), name="room-permissions"),
     path(

@@ -14,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSetMixin
 
+from accounts.authentication import authenticated_user
+from accounts.models import User
 from conversations import presenters
 from conversations.models import Attendee, Conversation
 from conversations.permissions import is_held_in_lobby
@@ -46,20 +48,21 @@ from conversations.serializers import (
 from conversations.services import chat, lifecycle, lobby, moderators, participants, room_settings
 from conversations.services.primitives import conversation_tree_end_apply_if_due, tree_end_due
 from project.errors import BadRequest, Forbidden, PreconditionFailed
-from project.ocs.schema import BODY_MEDIA_TYPES, ocs_response, ocs_responses
+from project.ocs.schema import ocs_body, ocs_response, ocs_responses
 from project.ocs.views import OCSView
 
 
-def body(serializer: type) -> dict[str, type]:
-    """A request body documented as JSON and as a form (Talk clients send both)."""
-    return {media_type: serializer for media_type in BODY_MEDIA_TYPES}
-
-
 class RoomView(OCSView):
-    """Base for endpoints on one conversation: the access checks of contract 1.0, in order."""
+    # Base for endpoints on one conversation: the access checks of contract 1.0, in order. (A
+    # comment, not a docstring: drf-spectacular would describe every operation without one by it.)
+
+    @property
+    def actor(self) -> User:
+        """The caller; every OCS endpoint requires a login, so it is never anonymous here."""
+        return authenticated_user(self.request)
 
     def get_attendee(self, token: str, *, moderator: bool = False, lobby_rule: bool = False) -> Attendee:
-        attendee = attendee_get_for_user(user=self.request.user, token=token)
+        attendee = attendee_get_for_user(user=self.actor, token=token)
         # Talk opens a lobby whose timer has passed when it loads a room: a write, by the service.
         attendee.room = lobby.conversation_lobby_open_if_timer_passed(room=attendee.room)
         # A breakout timer whose end has passed is applied before the tree is read (the worker
@@ -72,7 +75,7 @@ class RoomView(OCSView):
         return attendee
 
     def room_response(self, room: Conversation, *, status: int = 200) -> Response:
-        return Response(presenters.room_payload_for_user(user=self.request.user, room=room), status=status)
+        return Response(presenters.room_payload_for_user(user=self.actor, room=room), status=status)
 
 
 class RoomViewSet(ViewSetMixin, RoomView):
@@ -85,23 +88,23 @@ class RoomViewSet(ViewSetMixin, RoomView):
         request_time = timezone.now()
         since = RoomListInput.from_request(request)["modified_since"]
         only_modified = Q(room__last_activity__gte=since) if since is not None else None
-        found = caller_rooms(user=request.user, rooms=only_modified)
+        found = caller_rooms(user=self.actor, rooms=only_modified)
         # Talk opens a lobby whose timer has passed when it loads the room (rare: extra queries).
         due = [c.room.pk for c in found if lobby.lobby_timer_due(c.room, now=request_time)]
         if due and lobby.conversation_lobby_timers_expire(room_ids=due):
-            found = caller_rooms(user=request.user, rooms=only_modified)
+            found = caller_rooms(user=self.actor, rooms=only_modified)
         ended = [c.room for c in found if tree_end_due(c.room, now=request_time)]
         if ended:  # breakout timers past their end (rare: the worker applies them within seconds)
             for ended_room in ended:
                 conversation_tree_end_apply_if_due(room=ended_room)
-            found = caller_rooms(user=request.user, rooms=only_modified)
+            found = caller_rooms(user=self.actor, rooms=only_modified)
         response = Response([presenters.caller_room_payload(c) for c in found])
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()
         response["X-Nextcloud-Talk-Modified-Before"] = str(int(request_time.timestamp()))
         return response
 
     @extend_schema(
-        request=body(RoomCreateDocumentation),
+        request=ocs_body(RoomCreateDocumentation),
         responses={
             **ocs_responses(201, _400="type, name, invite, source, object, room, permissions, mode"),
             200: ocs_response(description="The existing one-to-one conversation"),
@@ -113,19 +116,19 @@ class RoomViewSet(ViewSetMixin, RoomView):
         status = 201
         if room_type == Conversation.Type.ONE_TO_ONE:
             values = OneToOneCreateInput.from_request(request)
-            room, created = lifecycle.conversation_create_one_to_one(actor=request.user, invite=values["invite"])
+            room, created = lifecycle.conversation_create_one_to_one(actor=self.actor, invite=values["invite"])
             status = 201 if created else 200
         elif object_type:
             if room_type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
                 raise BadRequest("type")
             values = BreakoutRoomCreateInput.from_request(request)
             room = lifecycle.breakout_room_create_extra(
-                actor=request.user, parent_token=values["objectId"], name=values["roomName"], object_type=object_type
+                actor=self.actor, parent_token=values["objectId"], name=values["roomName"], object_type=object_type
             )
         else:
             values = GroupCreateInput.from_request(request)
             room = lifecycle.conversation_create(
-                actor=request.user,
+                actor=self.actor,
                 room_type=room_type,
                 name=values["roomName"],
                 invite=values["invite"],
@@ -139,26 +142,26 @@ class RoomViewSet(ViewSetMixin, RoomView):
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()  # nc_py_api reads it after every call
         return response
 
-    @extend_schema(request=body(RoomRenameInput), responses=ocs_responses(_400="name, type"))
+    @extend_schema(request=ocs_body(RoomRenameInput), responses=ocs_responses(_400="name, type"))
     def update(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = RoomRenameInput.from_request(request)
-        room_settings.conversation_rename(actor=request.user, room=attendee.room, name=values["roomName"])
+        room_settings.conversation_rename(actor=self.actor, room=attendee.room, name=values["roomName"])
         return Response(None)
 
     def destroy(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        lifecycle.conversation_delete(actor=request.user, room=attendee.room)
+        lifecycle.conversation_delete(actor=self.actor, room=attendee.room)
         return Response(None)
 
 
 class RoomDescriptionView(RoomView):
-    @extend_schema(request=body(RoomDescriptionInput), responses=ocs_responses(_400="description, type"))
+    @extend_schema(request=ocs_body(RoomDescriptionInput), responses=ocs_responses(_400="description, type"))
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = RoomDescriptionInput.from_request(request)
         room_settings.conversation_description_set(
-            actor=request.user, room=attendee.room, description=values["description"]
+            actor=self.actor, room=attendee.room, description=values["description"]
         )
         return Response(None)
 
@@ -176,13 +179,13 @@ class ParticipantsView(RoomView):
         )
 
     @extend_schema(
-        request=body(ParticipantAddInput), responses=ocs_responses(_400="new-participant, source, type, moderator")
+        request=ocs_body(ParticipantAddInput), responses=ocs_responses(_400="new-participant, source, type, moderator")
     )
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = ParticipantAddInput.from_request(request)
         participants.participants_add(
-            actor=request.user, room=attendee.room, new_participant=values["newParticipant"], source=values["source"]
+            actor=self.actor, room=attendee.room, new_participant=values["newParticipant"], source=values["source"]
         )
         return Response(None)
 
@@ -192,88 +195,88 @@ class AttendeesView(RoomView):
     def delete(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = AttendeeIdInput.from_request(request)
-        participants.attendee_remove(actor=request.user, room=attendee.room, attendee_id=values["attendeeId"])
+        participants.attendee_remove(actor=self.actor, room=attendee.room, attendee_id=values["attendeeId"])
         return Response(None)
 
 
 class ParticipantSelfView(RoomView):
     def delete(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token)
-        participants.participant_leave(actor=request.user, room=attendee.room)
+        participants.participant_leave(actor=self.actor, room=attendee.room)
         return Response(None)
 
 
 class ModeratorsView(RoomView):
-    @extend_schema(request=body(AttendeeIdInput))
+    @extend_schema(request=ocs_body(AttendeeIdInput))
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = AttendeeIdInput.from_request(request)
-        moderators.attendee_promote(actor=request.user, room=attendee.room, attendee_id=values["attendeeId"])
+        moderators.attendee_promote(actor=self.actor, room=attendee.room, attendee_id=values["attendeeId"])
         return Response(None)
 
     @extend_schema(parameters=[AttendeeIdInput])
     def delete(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = AttendeeIdInput.from_request(request)
-        moderators.attendee_demote(actor=request.user, room=attendee.room, attendee_id=values["attendeeId"])
+        moderators.attendee_demote(actor=self.actor, room=attendee.room, attendee_id=values["attendeeId"])
         return Response(None)
 
 
 class LobbyView(RoomView):
-    @extend_schema(request=body(LobbyInput), responses=ocs_responses(_400="state, timer, type, breakout-room"))
+    @extend_schema(request=ocs_body(LobbyInput), responses=ocs_responses(_400="state, timer, type, breakout-room"))
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = LobbyInput.from_request(request)
         room = lobby.conversation_lobby_set(
-            actor=request.user, room=attendee.room, state=values["state"], timer=values["timer"]
+            actor=self.actor, room=attendee.room, state=values["state"], timer=values["timer"]
         )
         return self.room_response(room)
 
 
 class ListableView(RoomView):
-    @extend_schema(request=body(ListableInput), responses=ocs_responses(_400="scope, type, breakout-room"))
+    @extend_schema(request=ocs_body(ListableInput), responses=ocs_responses(_400="scope, type, breakout-room"))
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = ListableInput.from_request(request)
-        room = room_settings.conversation_listable_set(actor=request.user, room=attendee.room, scope=values["scope"])
+        room = room_settings.conversation_listable_set(actor=self.actor, room=attendee.room, scope=values["scope"])
         return self.room_response(room)
 
 
 class PublicView(RoomView):
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        room = room_settings.conversation_public_set(actor=request.user, room=attendee.room, public=True)
+        room = room_settings.conversation_public_set(actor=self.actor, room=attendee.room, public=True)
         return self.room_response(room)
 
     def delete(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
-        room = room_settings.conversation_public_set(actor=request.user, room=attendee.room, public=False)
+        room = room_settings.conversation_public_set(actor=self.actor, room=attendee.room, public=False)
         return self.room_response(room)
 
 
 class PasswordView(RoomView):
-    @extend_schema(request=body(PasswordInput))
+    @extend_schema(request=ocs_body(PasswordInput))
     def put(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = PasswordInput.from_request(request)
-        room_settings.conversation_password_set(actor=request.user, room=attendee.room, password=values["password"])
+        room_settings.conversation_password_set(actor=self.actor, room=attendee.room, password=values["password"])
         return Response(None)
 
 
 class MessageExpirationView(RoomView):
-    @extend_schema(request=body(MessageExpirationInput), responses=ocs_responses(_400="seconds, breakout-room"))
+    @extend_schema(request=ocs_body(MessageExpirationInput), responses=ocs_responses(_400="seconds, breakout-room"))
     def post(self, request: Request, token: str) -> Response:
         attendee = self.get_attendee(token, moderator=True)
         values = MessageExpirationInput.from_request(request)
         room_settings.conversation_message_expiration_set(
-            actor=request.user, room=attendee.room, seconds=values["seconds"]
+            actor=self.actor, room=attendee.room, seconds=values["seconds"]
         )
         return Response(None)
 
 
 class ChatView(RoomView):
     @extend_schema(
-        request=body(ChatPostInput),
+        request=ocs_body(ChatPostInput),
         responses=ocs_responses(201, _400="message, replyTo, referenceId", _413="message"),
     )
     def post(self, request: Request, token: str) -> Response:

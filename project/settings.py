@@ -225,6 +225,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Every OCS route also answers under /ocs/v1.php/ (OCS v1 status semantics); documented once.
     "PREPROCESSING_HOOKS": ["project.ocs.schema.drop_ocs_v1_aliases"],
+    "GET_LIB_DOC_EXCLUDES": "project.ocs.schema.lib_doc_excludes",
     # The schema and its viewers are public documentation, not OCS endpoints: they authenticate
     # nobody, so an operator's admin session (which carries no OCS-APIRequest header) sees them
     # too. Swagger UI and ReDoc come from drf-spectacular-sidecar's static files (no CDN).

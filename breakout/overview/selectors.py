@@ -78,6 +78,7 @@ def overview_rows(parents: Iterable[Conversation]) -> list[ParentRow]:
     by_parent: dict[int, list[RoomRow]] = {parent.pk: [] for parent in parents}
     by_room: dict[int, RoomRow] = {}
     for room in rooms.order_by("id"):
+        assert room.parent_id is not None  # the rooms of ``parents``
         siblings = by_parent[room.parent_id]
         siblings.append(RoomRow(room=room, number=len(siblings) + 1))
         by_room[room.pk] = siblings[-1]

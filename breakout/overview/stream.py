@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -31,6 +32,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from live import hub
@@ -46,10 +48,10 @@ OVERVIEW_EVENTS = (Q(type__startswith="breakout.") & Q(target_user_id__isnull=Tr
 )
 
 
-def _read(function: object, *args: object, **kwargs: object) -> object:
+def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
     """Run one read and give the connection back (a test's transaction is left alone)."""
     try:
-        return function(*args, **kwargs)  # type: ignore[operator]
+        return function(*args, **kwargs)
     finally:
         if not connection.in_atomic_block:
             connection.close()
@@ -102,14 +104,14 @@ def _events_so_far(after: int | None) -> str:
 
 
 @require_GET
-async def overview_events_view(request: HttpRequest) -> HttpResponse:
-    user = await request.auser()  # type: ignore[attr-defined]
+async def overview_events_view(request: HttpRequest) -> HttpResponseBase:
+    user = await request.auser()
     if not await sync_to_async(_may_watch)(user):
         return HttpResponse("Staff session with the view_conversation permission required.", status=403)
     after = _last_event_id(request)
     if not isinstance(request, ASGIRequest):
         body = await sync_to_async(_read)(_events_so_far, after)
-        response = HttpResponse(body, content_type="text/event-stream; charset=utf-8")
+        response: HttpResponseBase = HttpResponse(body, content_type="text/event-stream; charset=utf-8")
     else:
         response = StreamingHttpResponse(
             overview_event_stream(after=after), content_type="text/event-stream; charset=utf-8"

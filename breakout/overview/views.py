@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.authentication import authenticated_user
 from breakout.overview.actions import PARENT_ACTIONS, assistance_reset_run, parents_action_run
 from breakout.overview.selectors import overview_parents, overview_rows
 from conversations.models import Conversation
@@ -94,7 +95,7 @@ def overview_action_view(
             "page": request.POST.get("page") or request.GET.get("page", ""),
         }
         return TemplateResponse(request, "admin/breakout_remove_confirm.html", context)
-    outcome = parents_action_run(action=action, actor=request.user, parents=[parent])
+    outcome = parents_action_run(action=action, actor=authenticated_user(request), parents=[parent])
     outcome.report(request, PARENT_ACTIONS[action][1])
     return _back(request)
 
@@ -109,5 +110,7 @@ def overview_room_action_view(
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     room = get_object_or_404(Conversation, pk=room_id, parent__isnull=False)
-    assistance_reset_run(actor=request.user, rooms=[room]).report(request, "reset the assistance request of")
+    assistance_reset_run(actor=authenticated_user(request), rooms=[room]).report(
+        request, "reset the assistance request of"
+    )
     return _back(request)

@@ -191,7 +191,7 @@ def system_messages_post(
     *,
     actor: User,
     messages: Sequence[SystemMessage],
-    now=None,
+    now: datetime | None = None,
     rooms: Iterable[Conversation] = (),
     tokens: RoomTokens | None = None,
 ) -> list[ChatMessage]:
@@ -232,12 +232,12 @@ def system_messages_post(
     return created
 
 
-def rooms_touch(*, room_ids: Iterable[int], now=None) -> None:
+def rooms_touch(*, room_ids: Iterable[int], now: datetime | None = None) -> None:
     Conversation.objects.filter(pk__in=list(room_ids)).update(last_activity=now or timezone.now())
 
 
 def attendees_add_bulk(
-    *, actor: User, placements: Sequence[Placement], now=None, announce: bool = True
+    *, actor: User, placements: Sequence[Placement], now: datetime | None = None, announce: bool = True
 ) -> list[Attendee]:
     """Create the attendee rows of ``placements`` in one INSERT and post ``user_added`` for each
     (none for the acting user joining as owner or moderator, as in Talk; none at all with
@@ -285,7 +285,7 @@ def attendees_remove_bulk(
     *,
     actor: User,
     attendees: Sequence[Attendee],
-    now=None,
+    now: datetime | None = None,
     extra_rooms: Iterable[Conversation] = (),
     change: str = "removed",
 ) -> int:

@@ -6,10 +6,11 @@
   detail view never collide.
 - Views without a serializer are documented as answering the OCS envelope (the exact ``data``
   shapes are in the contract); a view can refine its schema with ``extend_schema``.
-- Views read their parameters through ``self.params`` (query, form or JSON alike), which
-  drf-spectacular cannot see: each view declares them with ``extend_schema`` and the helpers
-  below (``ocs_body`` for request bodies, ``query_int`` & co. for query parameters). The path
-  parameter ``token`` carries Talk's route pattern everywhere.
+- Views read their parameters with input serializers (``project/ocs/inputs.py``) from the query,
+  a form or a JSON body alike; ``extend_schema`` names the serializer, never its fields again:
+  ``request=ocs_body(Input)`` for a body (documented as JSON and as a form),
+  ``parameters=[Input]`` for the query parameters of GET and DELETE. The path parameter
+  ``token`` carries Talk's route pattern everywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from project.ocs.converters import TokenConverter
@@ -62,27 +63,21 @@ def drop_ocs_v1_aliases(endpoints: list[tuple], **kwargs: Any) -> list[tuple]:
     return [endpoint for endpoint in endpoints if not endpoint[0].startswith(V1_PREFIX)]
 
 
-def ocs_body(name: str, **fields: serializers.Field) -> dict[str, serializers.Serializer]:
-    """A request body as ``self.params`` reads it: the same fields as JSON or as a form."""
-    serializer = inline_serializer(name=name, fields=fields)
+def ocs_body(serializer: type[serializers.Serializer]) -> dict[str, type[serializers.Serializer]]:
+    """A request body read by ``serializer``: documented as JSON and as a form (Talk clients send both)."""
     return {media_type: serializer for media_type in BODY_MEDIA_TYPES}
 
 
-def int_field(
-    *,
-    choices: dict[int, str] | None = None,
-    min_value: int | None = None,
-    max_value: int | None = None,
-    **kwargs: Any,
-) -> serializers.Field:
-    """An integer parameter (a JSON number or a decimal string in a form); ``choices``: value -> meaning."""
-    if choices is not None:
-        return serializers.ChoiceField(choices=list(choices.items()), **kwargs)
-    return serializers.IntegerField(min_value=min_value, max_value=max_value, **kwargs)
+def lib_doc_excludes() -> list[type]:
+    """drf-spectacular's ``GET_LIB_DOC_EXCLUDES``: the bases whose docstrings describe the code, not
+    an endpoint or a request body, so an operation or a component without its own docstring gets no
+    description rather than the base's."""
+    from drf_spectacular.plumbing import get_lib_doc_excludes
 
+    from project.ocs.inputs import OcsInputSerializer
+    from project.ocs.views import OCSView
 
-def str_field(**kwargs: Any) -> serializers.Field:
-    return serializers.CharField(allow_blank=True, trim_whitespace=False, **kwargs)
+    return [*get_lib_doc_excludes(), OCSView, OcsInputSerializer]
 
 
 def query_param(name: str, kind: Any, *, description: str = "", **kwargs: Any) -> OpenApiParameter:

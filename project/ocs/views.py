@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from rest_framework.views import APIView
-
-from project.ocs.params import Params
 
 
 class OCSView(APIView):
-    """An APIView whose request parameters are read strictly from query, form or JSON alike."""
-
-    @cached_property
-    def params(self) -> Params:
-        return Params(self.request)
+    """An APIView of the OCS API: its views read their parameters with the input serializers of
+    ``project/ocs/inputs.py`` (query, form or JSON alike)."""

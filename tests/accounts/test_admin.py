@@ -123,3 +123,39 @@ def test_a_revoked_app_password_stops_authenticating_at_once(operator_client: Cl
     )
 
     assert api.get(f"{V4}/room").status_code == 401
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def test_adding_a_user_in_the_admin_saves_through_the_accounts_service(
+    operator_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from accounts import admin as accounts_admin
+    from accounts import services
+
+    saved: list[str] = []
+
+    def user_save(*, user: User) -> User:
+        saved.append(user.username)
+        return services.user_save(user=user)
+
+    monkeypatch.setattr(accounts_admin, "user_save", user_save)
+    response = operator_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newbie",
+            "display_name": "New Bie",
+            "password1": "a-long-Passw0rd!",
+            "password2": "a-long-Passw0rd!",
+            "usable_password": "true",
+            "app_passwords-TOTAL_FORMS": 0,
+            "app_passwords-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 302
+    assert saved == ["newbie"]
+    created = User.objects.get(username="newbie")
+    assert created.display_name == "New Bie"
+    assert created.check_password("a-long-Passw0rd!")

@@ -79,28 +79,30 @@ def test_cloud_user_needs_a_login(anonymous_client: APIClient, db: None) -> None
     assert response.json()["ocs"]["meta"]["statuscode"] == 997
 
 
-TALK_SURFACE_FEATURES = {
-    "reactions",
-    "edit-messages",
-    "edit-messages-note-to-self",
-    "delete-messages",
-    "delete-messages-unlimited",
-    "clear-history",
-    "chat-read-marker",
-    "chat-read-last",
-    "chat-unread",
-    "mention-flag",
-    "direct-mention-flag",
-    "favorites",
-    "notification-levels",
-    "notification-calls",
-    "read-only-rooms",
-    "conversation-permissions",
-    "chat-permission",
-    "talk-polls",
-    "remind-me-later",
-    "upcoming-reminders",
-    "avatar",
+# Each Talk surface feature flag with the route that implements it (URL names of conversations/urls.py):
+# a flag is advertised only where its endpoint answers.
+TALK_SURFACE_FEATURE_ROUTES = {
+    "reactions": "reaction",
+    "edit-messages": "chat-message",
+    "edit-messages-note-to-self": "chat-message",
+    "delete-messages": "chat-message",
+    "delete-messages-unlimited": "chat-message",
+    "clear-history": "chat",
+    "chat-read-marker": "chat-read",
+    "chat-read-last": "chat-read",
+    "chat-unread": "chat-read",
+    "mention-flag": "chat-mentions",
+    "direct-mention-flag": "chat-mentions",
+    "favorites": "room-favorite",
+    "notification-levels": "room-notify",
+    "notification-calls": "room-notify-calls",
+    "read-only-rooms": "room-read-only",
+    "conversation-permissions": "room-permissions",
+    "chat-permission": "room-attendee-permissions",
+    "talk-polls": "poll-create",
+    "remind-me-later": "chat-reminder",
+    "upcoming-reminders": "chat-upcoming-reminders",
+    "avatar": "room-avatar",
 }
 NOT_OFFERED = {"chat-get-context", "silent-send"}
 
@@ -109,7 +111,7 @@ def test_the_talk_surface_features_are_advertised_and_missing_ones_are_not(clien
     spreed = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]
     features = set(spreed["features"])
 
-    assert features >= TALK_SURFACE_FEATURES
+    assert features >= set(TALK_SURFACE_FEATURE_ROUTES)
     assert not NOT_OFFERED & features
 
 
@@ -129,3 +131,11 @@ def test_webhook_bots_are_advertised(client_for: Any, owner: User) -> None:
     spreed = client_for(owner).get(CAPABILITIES).json()["ocs"]["data"]["capabilities"]["spreed"]
     assert "bots-v1" in spreed["features"]
     assert "bot-features-api" not in spreed["features"]  # POST /bot/ask-features is not offered
+
+
+def test_each_advertised_talk_surface_feature_has_its_route() -> None:
+    from conversations import urls as conversations_urls
+
+    routes = {pattern.name for pattern in conversations_urls.urlpatterns}
+
+    assert {name for name in TALK_SURFACE_FEATURE_ROUTES.values() if name not in routes} == set()

@@ -11,11 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +23,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+
+from tests.servers import gunicorn, manage, own_database, service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PASSWORD = "e2e-demo-password"
@@ -87,41 +84,15 @@ class LiveServer:
         return Answer(status=status, headers=response_headers, body=json.loads(raw) if raw else None)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _postgres_database_url(default: dict[str, Any], suffix: str = "e2e") -> tuple[str, str]:
-    name = f"{default['NAME']}_{suffix}"[:63]
+def postgres_url_of(default: dict[str, Any]) -> str | None:
+    """The test run's PostgreSQL database as a URL (None on SQLite)."""
+    if default["ENGINE"] != "django.db.backends.postgresql":
+        return None
     user = urllib.parse.quote(default.get("USER") or "postgres")
     password = default.get("PASSWORD") or ""
     credentials = f"{user}:{urllib.parse.quote(password)}" if password else user
     host, port = default.get("HOST") or "127.0.0.1", default.get("PORT") or 5432
-    return f"postgres://{credentials}@{host}:{port}/{name}", name
-
-
-def _postgres_admin(default: dict[str, Any], sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        dbname="postgres",
-        user=default.get("USER") or "postgres",
-        password=default.get("PASSWORD") or None,
-        host=default.get("HOST") or "127.0.0.1",
-        port=default.get("PORT") or 5432,
-        autocommit=True,
-    ) as connection:
-        connection.execute(sql)
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return f"postgres://{credentials}@{host}:{port}/{default['NAME']}"
 
 
 @pytest.fixture(scope="session")
@@ -146,85 +117,18 @@ def start_live_server(
         with _serve(env, workdir, token=share_database_of.token) as server:
             yield server
         return
-    default = settings.DATABASES["default"]
-    postgres = default["ENGINE"] == "django.db.backends.postgresql"
-    if postgres:
-        database_url, database_name = _postgres_database_url(default, name)
-        _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
-        _postgres_admin(default, f'CREATE DATABASE "{database_name}"')
-    else:
-        database_url = f"sqlite:///{workdir / 'e2e.sqlite3'}"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "BRUTEFORCE_", "PYTEST_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DJANGO_SECRET_KEY": "e2e-secret-key-" + "x" * 40,
-            "DJANGO_DEBUG": "0",
-            "DATABASE_URL": database_url,
-            "DEMO_PASSWORD": DEMO_PASSWORD,
-            "PYTHONUNBUFFERED": "1",
-            **(extra_env or {}),
-        }
-    )
-    _manage(env, "migrate", "--noinput", "--verbosity", "0")
-    token = _manage(env, "seed_demo", "--students", str(STUDENTS)).strip().splitlines()[-1]
-    try:
+    with own_database(postgres_url_of(settings.DATABASES["default"]), name, workdir) as database_url:
+        env = service_env(
+            database_url, secret_key="e2e-secret-key-" + "x" * 40, DEMO_PASSWORD=DEMO_PASSWORD, **(extra_env or {})
+        )
+        manage(env, "migrate", "--noinput", "--verbosity", "0", timeout=120)
+        token = manage(env, "seed_demo", "--students", str(STUDENTS), timeout=120).strip().splitlines()[-1]
         with _serve(env, workdir, token=token) as server:
             yield server
-    finally:
-        if postgres:
-            _postgres_admin(default, f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
 @contextmanager
 def _serve(env: dict[str, str], workdir: Path, *, token: str) -> Iterator[LiveServer]:
     """gunicorn with uvicorn workers on ``project.asgi``, as ``make serve`` runs it."""
-    port = _free_port()
-    log = workdir / "gunicorn.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "project.asgi:application",
-                "--worker-class",
-                "uvicorn_worker.UvicornWorker",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                "60",
-                "--error-logfile",
-                "-",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = LiveServer(url=f"http://127.0.0.1:{port}", token=token, log=log, env=env)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if server.request("GET", "/ocs/v2.php/cloud/capabilities").status == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with gunicorn(env, workdir, asgi=True, timeout=60, startup_seconds=STARTUP_SECONDS) as started:
+        yield LiveServer(url=started.url, token=token, log=started.log, env=env)

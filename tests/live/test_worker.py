@@ -3,7 +3,6 @@ of their own): a job killed with SIGKILL half-way runs again, two workers never 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,33 +14,18 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.e2e.conftest import ROOT, _manage, _postgres_admin, _postgres_database_url
+from tests.e2e.conftest import postgres_url_of
+from tests.servers import ROOT, manage, own_database, service_env
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def worker_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    default = settings.DATABASES["default"]
-    postgres = default["ENGINE"] == "django.db.backends.postgresql"
-    if postgres:
-        url, name = _postgres_database_url(default, "jobs")
-        _postgres_admin(default, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres_admin(default, f'CREATE DATABASE "{name}"')
-    else:
-        url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="project.settings",
-        DJANGO_SECRET_KEY="jobs-secret-key-" + "x" * 40,
-        DATABASE_URL=url,
-        TASKS_CLAIM_TIMEOUT_SECONDS="3",
-        PYTHONUNBUFFERED="1",
-    )
-    _manage(env, "migrate", "--noinput", "--verbosity", "0")
-    yield env
-    if postgres:
-        _postgres_admin(default, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(postgres_url_of(settings.DATABASES["default"]), "jobs", tmp_path) as url:
+        env = service_env(url, secret_key="jobs-secret-key-" + "x" * 40, TASKS_CLAIM_TIMEOUT_SECONDS="3")
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        yield env
 
 
 def enqueue(env: dict[str, str], journal: Path, keys: list[str], seconds: float) -> None:
@@ -49,7 +33,7 @@ def enqueue(env: dict[str, str], journal: Path, keys: list[str], seconds: float)
         "from tests.live.jobs import journal_append\n"
         f"for key in {keys!r}: journal_append.enqueue({str(journal)!r}, key, {seconds})"
     )
-    _manage(env, "shell", "--no-imports", "-c", code)
+    manage(env, "shell", "--no-imports", "-c", code)
 
 
 def worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:

@@ -7,67 +7,15 @@ Drives Debian's headless Chromium like test_browser.py; skipped where it is miss
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (requirements-dev.txt)")
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason=f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 PASSWORD = "operator-secret"
-
-
-@pytest.fixture
-def offline_browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Headless Chromium whose only reachable host is this machine: every other name fails to
-    resolve and every other address goes to a proxy that does not exist (loopback bypasses
-    proxies). The network log is kept so the test can list what the pages asked for."""
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    monkeypatch.setenv("SE_OFFLINE", "true")
-    profile = tempfile.mkdtemp(prefix="ops-chromium-")
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1024",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
-        "--proxy-server=http://127.0.0.1:9",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.implicitly_wait(10)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def requested_urls(browser: Any) -> list[str]:

@@ -15,12 +15,10 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -32,87 +30,31 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests import servers  # noqa: E402
+from tests.servers import free_port, manage, own_database, wait_until_up  # noqa: E402, F401  (the scripts' imports)
+
 OCS = "/ocs/v2.php"
 V4 = f"{OCS}/apps/spreed/api/v4"
 V1 = f"{OCS}/apps/spreed/api/v1"
 SECRET_KEY = "soak-secret-key-" + "x" * 40
 DEMO_PASSWORD = "soak-demo-password"
-STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the database ------------------------------------------------------------------------------
 
 
-def _postgres_admin(url: str, sql: str) -> None:
-    import psycopg
-
-    parts = urllib.parse.urlparse(url)
-    with psycopg.connect(
-        dbname="postgres",
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        autocommit=True,
-    ) as connection:
-        connection.execute(sql)
-
-
-@contextmanager
-def own_database(base_url: str | None, suffix: str, workdir: Path) -> Iterator[str]:
-    """A fresh database for one script run: PostgreSQL ``<name>_<suffix>`` next to the one of
-    ``base_url`` (dropped afterwards), or a SQLite file in ``workdir`` when no PostgreSQL URL."""
-    if base_url and base_url.startswith(("postgres://", "postgresql://")):
-        parts = urllib.parse.urlparse(base_url)
-        name = f"{parts.path.lstrip('/') or 'breakout'}_{suffix}"[:63]
-        url = urllib.parse.urlunparse(parts._replace(path=f"/{name}"))
-        _postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres_admin(base_url, f'CREATE DATABASE "{name}"')
-        try:
-            yield url
-        finally:
-            _postgres_admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        yield f"sqlite:///{workdir / f'{suffix}.sqlite3'}"
-
-
 def service_env(database_url: str, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "BRUTEFORCE_", "PYTEST_", "REDIS_"))
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "project.settings",
-            "DJANGO_SECRET_KEY": SECRET_KEY,
-            "DJANGO_DEBUG": "0",
-            "DATABASE_URL": database_url,
-            "DEMO_PASSWORD": DEMO_PASSWORD,
-            "USER_PASSWORD": DEMO_PASSWORD,
-            # Races produce 404s by the hundred from one address: that is not token probing.
-            "BRUTEFORCE_PROTECTION": "0",
-            "DJANGO_LOG_LEVEL": "ERROR",
-            "PYTHONUNBUFFERED": "1",
-            **extra,
-        }
+    return servers.service_env(
+        database_url,
+        secret_key=SECRET_KEY,
+        drop=(*servers.SERVICE_SETTINGS_PREFIXES, "REDIS_"),
+        DEMO_PASSWORD=DEMO_PASSWORD,
+        USER_PASSWORD=DEMO_PASSWORD,
+        # Races produce 404s by the hundred from one address: that is not token probing.
+        BRUTEFORCE_PROTECTION="0",
+        DJANGO_LOG_LEVEL="ERROR",
+        **extra,
     )
-    return env
-
-
-def manage(env: dict[str, str], *args: str, timeout: int = 600) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result.stdout
 
 
 def seed(env: dict[str, str], *, students: int) -> str:
@@ -156,59 +98,11 @@ class Server:
         return pids
 
 
-def wait_until_up(port: int, *, seconds: float = STARTUP_SECONDS) -> float:
-    """Seconds until capabilities answers 200."""
-    began = time.monotonic()
-    while True:
-        try:
-            if raw_request(port, "GET", f"{OCS}/cloud/capabilities", timeout=5)[0] == 200:
-                return time.monotonic() - began
-        except OSError:
-            pass
-        if time.monotonic() - began > seconds:
-            raise RuntimeError(f"the service did not answer within {seconds} s")
-        time.sleep(0.1)
-
-
 @contextmanager
 def gunicorn(env: dict[str, str], workdir: Path, *, timeout: int = 120) -> Iterator[Server]:
-    port = free_port()
-    log = workdir / "gunicorn.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "project.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--timeout",
-                str(timeout),
-                "--error-logfile",
-                "-",
-            ],  # fmt: skip
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process=process, port=port, log=log)
-    try:
-        try:
-            wait_until_up(port)
-        except RuntimeError:
-            raise RuntimeError(f"gunicorn did not start:\n{log.read_text()}") from None
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """``project.wsgi`` under gunicorn with two workers (``tests/servers.py``)."""
+    with servers.gunicorn(env, workdir, timeout=timeout) as started:
+        yield Server(process=started.process, port=started.port, log=started.log)
 
 
 # --- HTTP --------------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ class Command(BaseCommand):
         conversation = Conversation.objects.select_related("parent").filter(token=token).first()
         if conversation is None:
             raise CommandError(f"no conversation with token {token!r}")
-        if conversation.parent_id is not None:
+        if conversation.parent is not None:
             raise CommandError(f"{token} is a breakout room of {conversation.parent.token}; give the parent's token")
         return conversation
 
@@ -214,7 +214,7 @@ class Command(BaseCommand):
             .order_by("id")
             .first()
         )
-        if owner is None:
+        if owner is None or owner.user is None:
             raise CommandError(f"{parent.token} has no owner to act as; pass --actor UID")
         return owner.user
 
