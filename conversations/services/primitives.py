@@ -4,20 +4,24 @@ the number of attendees or rooms."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, TextField, Value
 from django.utils import timezone
 
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, new_token
+from project.bulk import rows_insert
 from project.errors import BadRequest, Forbidden, NotFound
 
 TOKEN_ATTEMPTS = 5
+# The key of a tree's gate (an advisory lock) is this plus the parent's id.
+TREE_GATE = 0x7EE << 40
 
 
 def rich_user(user_id: str, display_name: str) -> dict[str, str]:
@@ -78,10 +82,12 @@ class SystemMessage:
     text: dict[str, Any] = field(default_factory=dict)
 
 
-def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=None) -> list[ChatMessage]:
-    """Write system messages in one INSERT and bump the rooms' last activity in one UPDATE."""
+def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=None) -> int:
+    """Write system messages in one INSERT and bump the rooms' last activity in one UPDATE;
+    returns how many were written. One statement for any number (``project.bulk.rows_insert``:
+    no model instance per message)."""
     if not messages:
-        return []
+        return 0
     now = now or timezone.now()
     actor_param = rich_user(actor.username, actor.get_display_name())
     rows = []
@@ -91,21 +97,21 @@ def system_messages_post(*, actor: User, messages: Sequence[SystemMessage], now=
             parameters["user"] = spec.user
         if spec.text:
             parameters["text"] = spec.text
-        rows.append(
-            ChatMessage(
-                room_id=spec.room_id,
-                actor_type=Attendee.ACTOR_USERS,
-                actor_id=actor.username,
-                actor_display_name=actor.get_display_name(),
-                message_type=ChatMessage.Type.SYSTEM,
-                system_message=spec.key,
-                parameters=parameters,
-                created_at=now,
-            )
-        )
-    created = ChatMessage.objects.bulk_create(rows)
+        rows.append((spec.room_id, spec.key, json.dumps(parameters)))
+    rows_insert(
+        ChatMessage,
+        columns=["room_id", "system_message", "parameters"],
+        rows=rows,
+        constants={
+            "actor_type": Attendee.ACTOR_USERS,
+            "actor_id": actor.username,
+            "actor_display_name": actor.get_display_name(),
+            "message_type": ChatMessage.Type.SYSTEM,
+            "created_at": now,
+        },
+    )
     rooms_touch(room_ids={spec.room_id for spec in messages}, now=now)
-    return created
+    return len(rows)
 
 
 def rooms_touch(*, room_ids: Iterable[int], now=None) -> None:
@@ -113,11 +119,15 @@ def rooms_touch(*, room_ids: Iterable[int], now=None) -> None:
 
 
 def attendees_add_bulk(
-    *, actor: User, placements: Sequence[Placement], now=None, announce: bool = True
+    *, actor: User, placements: Sequence[Placement], now=None, announce: bool = True, returning: bool = True
 ) -> list[Attendee]:
     """Create the attendee rows of ``placements`` in one INSERT and post ``user_added`` for each
     (none for the acting user joining as owner or moderator, as in Talk; none at all with
     ``announce=False``, e.g. for the two owners of a new one-to-one conversation).
+
+    One statement for any number of rows (``project.bulk.rows_insert``); the new rows come back
+    as unsaved-looking model instances with their ids only when ``returning`` (configure places
+    thousands and needs none of them).
 
     The caller holds the lock on the conversation tree; the database still refuses a second row
     for the same actor in a room and a second breakout room for a student of one parent.
@@ -125,8 +135,18 @@ def attendees_add_bulk(
     if not placements:
         return []
     now = now or timezone.now()
-    rows = [
+    ids = rows_insert(
+        Attendee,
+        columns=["room_id", "actor_id", "user_id", "display_name", "participant_type", "breakout_parent_id"],
+        rows=[
+            (p.room.pk, p.actor_id, p.user_id, p.display_name, p.participant_type, p.room.parent_id) for p in placements
+        ],
+        constants={"actor_type": Attendee.ACTOR_USERS, "created_at": now},
+        returning=returning,
+    )
+    created = [
         Attendee(
+            pk=pk,
             room=placement.room,
             actor_type=Attendee.ACTOR_USERS,
             actor_id=placement.actor_id,
@@ -136,9 +156,10 @@ def attendees_add_bulk(
             breakout_parent_id=placement.room.parent_id,
             created_at=now,
         )
-        for placement in placements
+        for pk, placement in zip(ids, placements, strict=False)
     ]
-    created = Attendee.objects.bulk_create(rows)
+    for attendee in created:
+        attendee._state.adding = False
     if not announce:
         return created
     messages = [
@@ -197,7 +218,45 @@ def conversation_tree_lock(*, parent_id: int) -> Conversation:
     Lock order everywhere: the parent row, then breakout rooms, then attendee rows. On SQLite,
     where SELECT ... FOR UPDATE does not exist, IMMEDIATE transactions serialise writers.
     """
-    return Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)
+    rows = Conversation.objects.select_related("parent").select_for_update(of=("self",))
+    if connection.vendor == "postgresql":
+        # The exclusive side of the tree's gate (see ``conversation_tree_share_lock``), taken in
+        # the same statement, before the row lock.
+        rows = rows.annotate(
+            _tree_gate=Func(
+                ExpressionWrapper(Value(TREE_GATE) + F("pk"), output_field=BigIntegerField()),
+                function="pg_advisory_xact_lock",
+                output_field=TextField(),
+            )
+        )
+    return rows.get(pk=parent_id)
+
+
+def conversation_tree_share_lock(*, parent_id: int) -> Conversation:
+    """The shared form of ``conversation_tree_lock``, for writers that touch only their own rows
+    of a tree (a student's switch): they run side by side, while the parent's status cannot
+    change under them, and every holder of the exclusive lock waits for them and they for it.
+
+    PostgreSQL: a shared transaction-scoped advisory lock on the tree (its exclusive form is
+    taken by ``conversation_tree_lock``) and the parent row ``FOR SHARE``. Advisory locks queue
+    in arrival order, so a moderator's start or stop waiting for the exclusive lock is served
+    before switches that arrive after it (row share locks alone would let a stream of switches
+    starve it). SQLite has one writer at a time anyway: the exclusive lock.
+    """
+    if connection.vendor != "postgresql":
+        return conversation_tree_lock(parent_id=parent_id)
+    # One statement: the gate is taken while the row is read, then the row is locked FOR SHARE,
+    # which re-reads it if an exclusive holder changed it meanwhile (its status is fresh).
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    found = list(
+        Conversation.objects.raw(
+            f"SELECT *, pg_advisory_xact_lock_shared(%s + id) AS tree_gate FROM {table} WHERE id = %s FOR SHARE",
+            [TREE_GATE, parent_id],
+        )
+    )
+    if not found:
+        raise Conversation.DoesNotExist()
+    return found[0]
 
 
 def room_tree_lock(room: Conversation) -> Conversation:
