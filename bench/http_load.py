@@ -332,8 +332,10 @@ def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: flo
         else:
             errors[f"moderator {method} {status} {payload[:120]!r}"] += 1
     stop.set()
+    deadline = time.monotonic() + 30
     for thread in threads:
-        thread.join(60)
+        thread.join(max(0.0, deadline - time.monotonic()))
+    pending = sum(thread.is_alive() for thread in threads)
     if not running:  # leave it started, as seeded
         request(srv, "POST", f"{OCS}/v1/breakout-rooms/{parent}/rooms", teacher)
     log = srv.log.read_text(errors="replace")
@@ -349,6 +351,7 @@ def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: flo
         "moderator max ms": _percentile(moderator_ms, 1.0),
         "statuses": dict(statuses),
         "errors": sum(errors.values()),
+        "requests unanswered 30 s after the end": pending,
         "error kinds": dict(errors.most_common(5)),
         "deadlocks in server log": log.lower().count("deadlock"),
         "tracebacks in server log": log.count("Traceback"),

@@ -133,7 +133,10 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {row['subject']} | {row['floor']} | {row['req/s median']} | {_ratio(row)} | {row['p50 ms']} "
                 f"| {row['p99 ms']} | {row['p99/p50 median']} | {row['non-2xx']} |"
             )
-        lines += ["", "Switch flood: " + ", ".join(f"{k}: {v}" for k, v in part["flood"].items()), ""]
+        if "flood" in part:
+            lines += ["", "Switch flood: " + ", ".join(f"{k}: {v}" for k, v in part["flood"].items()), ""]
+        else:
+            lines += ["", "Switch flood: not run on this configuration (`--sqlite-flood-students`).", ""]
 
     for vendor in ("postgresql", "sqlite"):
         part = results.get(f"lifecycle {vendor}")
