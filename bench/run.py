@@ -108,7 +108,7 @@ def http_part(
 
 def live_part(env: dict[str, str], port: int, clients: int) -> str:
     done = subprocess.run(
-        [sys.executable, "bench/bench_live.py", "--clients", str(clients), "--port", str(port)],
+        [sys.executable, "bench/bench_live.py", "--clients", str(clients), "--port", str(port), "--settle", "5"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     return done.stdout + (f"\n(exit {done.returncode}) {done.stderr[-1500:]}" if done.returncode else "")
