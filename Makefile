@@ -91,9 +91,13 @@ test: $(VENV)/.requirements-dev $(CLIENTS_VENV)/.requirements
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
-# configure/start/broadcast/stop of a 3,000-student class, as ratios to floors of the same run.
+# The benchmark suite (bench/run.py, docs/performance.md): lifecycle at N = 30/300/3,000, the hot
+# reads and authentication under wrk, the switch flood, 2,000 waiting clients; every figure a ratio
+# to a floor of the same run. Needs PostgreSQL (BENCH_POSTGRES_URL) and Redis; installs wrk.
+# About 12 minutes on 2 cores; BENCH_ARGS=--quick for a smoke run. Never part of `make test`.
 bench: $(VENV)/.requirements
-	DJANGO_DEBUG=1 $(BIN)/python bench/bench_breakout.py --students $(or $(BENCH_STUDENTS),3000)
+	bench/setup.sh
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.requirements-dev
 	$(BIN)/ruff check .

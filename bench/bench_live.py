@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after the last connect")
     parser.add_argument("--redis", action="store_true", help="fan out through Redis (REDIS_URL)")
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-live-"))
@@ -167,9 +168,11 @@ def main() -> None:
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     out = subprocess.run([*manage, "seed_demo", "--students", "2"], cwd=ROOT, env=env, check=True, capture_output=True)
     token = out.stdout.decode().strip().splitlines()[-1]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = args.port
+    if not port:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "project.asgi:application", "--worker-class",
          "uvicorn_worker.UvicornWorker", "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",

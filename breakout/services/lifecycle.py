@@ -60,6 +60,7 @@ from conversations.services.primitives import (
     attendees_add_bulk,
     attendees_remove_bulk,
     conversation_tree_lock,
+    conversation_tree_share_lock,
     conversations_create_bulk,
     rooms_touch,
     system_messages_post,
@@ -499,22 +500,43 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conver
     """Move ``actor`` (a student of a started free-mode parent) into the breakout room whose token
     is ``target`` and out of every other one (contract 1.9, 4.7); returns the target room.
 
-    The check-then-act of Talk's switch leaves a user in two rooms when two switches race. Here
-    the parent row is locked first, so switches of one tree run one after another; that costs
-    little because a switch is a handful of short queries. The partial unique constraint on
-    attendees would refuse a second room even without the lock. Switching to the room one is
-    already in changes nothing.
+    The check-then-act of Talk's switch leaves a user in two rooms when two switches race. Here a
+    switch holds the tree's shared lock (the parent's status cannot change meanwhile; moderators'
+    operations hold it exclusively) and locks the student's own attendee rows, so two switches of
+    one student run one after another while switches of different students run side by side. The
+    partial unique constraint on attendees would refuse a second room even without the lock.
+    Switching to the room one is already in changes nothing.
     """
-    parent = _tree_lock(parent_id=parent.pk)
-    me = _caller_in(parent, actor=actor, moderator=False)
+    # Narrow locks: the tree's shared lock (switches of different students run side by side; a
+    # moderator's start/stop/configure waits for them and they for it, in arrival order), then the
+    # student's own parent row, then only the rooms involved, in id order (the rooms' last
+    # activity is updated, so two switches between the same two rooms must not lock them in
+    # opposite orders).
+    try:
+        parent = conversation_tree_share_lock(parent_id=parent.pk)
+    except Conversation.DoesNotExist:
+        raise NotFound() from None
+    # The student's parent row FOR UPDATE serialises two switches of one student; their
+    # breakout rows are read after it (a fresh snapshot: the other switch's new row is seen).
+    me = caller_require(
+        Attendee.objects.select_for_update(of=("self",))
+        .filter(room=parent, actor_type=Attendee.ACTOR_USERS, user=actor)
+        .first(),
+        moderator=False,
+    )
     switch_open_require(parent, caller=me)
-    rooms = list(_breakout_rooms(parent).select_related("parent"))
+    mine = list(Attendee.objects.filter(breakout_parent=parent, actor_type=Attendee.ACTOR_USERS, user=actor))
+    rooms = list(
+        _breakout_rooms(parent)
+        .filter(Q(token=target) | Q(pk__in=[a.room_id for a in mine]))
+        .select_related("parent")
+        .select_for_update(of=("self",), no_key=True)
+    )
     target_room = next((room for room in rooms if room.token == target), None)
     if target_room is None or target_room.lobby_state != Conversation.Lobby.NONE:
         # A room closed on its own (extension breakout-rooms-single) takes nobody in.
         raise BadRequest("target")
 
-    mine = list(Attendee.objects.filter(room__parent=parent, actor_type=Attendee.ACTOR_USERS, user=actor))
     now = timezone.now()
     leaving = [a for a in mine if a.room_id != target_room.pk]
     attendees_remove_bulk(actor=actor, attendees=leaving, now=now, extra_rooms=rooms)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import User
 from breakout.models import AssignmentSpan, BreakoutRound, SpanHow
 from conversations.models import Attendee, Conversation
+from project.bulk import rows_insert
 
 if TYPE_CHECKING:
     from breakout.services.assignment import AssignmentOptions
@@ -78,7 +79,19 @@ def spans_open(
 ) -> None:
     """One INSERT: a span per (student's attendee row, breakout room). Without ``round_id`` the
     parent's open round is found by a subquery of the INSERT itself."""
-    round_value = round_id if round_id is not None else _open_round(parent_id)
+    if round_id is not None:
+        # Configure places every student at once: one statement, no model instances.
+        rows_insert(
+            AssignmentSpan,
+            columns=["user_id", "actor_id", "attendee_id", "room_token", "room_name"],
+            rows=[
+                (a.user_id, a.actor_id, a.pk if a.room_id == parent_id else None, room.token, room.name)
+                for a, room in entries
+            ],
+            constants={"round_id": round_id, "opened_at": now, "how": how},
+        )
+        return
+    round_value = _open_round(parent_id)
     rows = [
         AssignmentSpan(
             round_id=round_value,

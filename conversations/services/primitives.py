@@ -4,23 +4,27 @@ the number of attendees or rooms."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, TextField, Value
 from django.utils import timezone
 
 from accounts.models import User
 from conversations.hooks import tree_rules
 from conversations.models import Attendee, ChatMessage, Conversation, new_token
 from live.services import NewEvent, events_add
+from project.bulk import rows_insert
 from project.errors import BadRequest, Forbidden, NotFound
 
 TOKEN_ATTEMPTS = 5
+# The key of a tree's gate (an advisory lock) is this plus the parent's id.
+TREE_GATE = 0x7EE << 40
 
 
 def rich_user(user_id: str, display_name: str) -> dict[str, str]:
@@ -127,6 +131,17 @@ def chat_events_add(
     newest: dict[int, int] = {}
     for message in messages:
         newest[message.room_id] = max(newest.get(message.room_id, 0), message.pk)
+    newest_chat_events_add(newest=newest, actor_id=actor_id, rooms=rooms, tokens=tokens)
+
+
+def newest_chat_events_add(
+    *,
+    newest: dict[int, int],
+    actor_id: str,
+    rooms: Iterable[Conversation] = (),
+    tokens: RoomTokens | None = None,
+) -> None:
+    """``chat_events_add`` from the newest message id of each room (room id -> message id)."""
     if not newest:
         return
     if tokens is None or not newest.keys() <= tokens.keys():
@@ -194,12 +209,13 @@ def system_messages_post(
     now: datetime | None = None,
     rooms: Iterable[Conversation] = (),
     tokens: RoomTokens | None = None,
-) -> list[ChatMessage]:
+) -> int:
     """Write system messages in one INSERT, bump the rooms' last activity in one UPDATE and add
     one ``chat.message`` event per room (``rooms``: the rooms already loaded, whose tokens then
-    cost no query)."""
+    cost no query); returns how many were written. One statement for any number
+    (``project.bulk.rows_insert``: no model instance per message)."""
     if not messages:
-        return []
+        return 0
     now = now or timezone.now()
     if actor.pk is None:  # service_actor()
         actor_type, actor_id, actor_name = Attendee.ACTOR_GUESTS, SERVICE_ACTOR_ID, SERVICE_ACTOR_NAME
@@ -214,22 +230,26 @@ def system_messages_post(
             parameters["user"] = spec.user
         if spec.text:
             parameters["text"] = spec.text
-        rows.append(
-            ChatMessage(
-                room_id=spec.room_id,
-                actor_type=actor_type,
-                actor_id=actor_id,
-                actor_display_name=actor_name,
-                message_type=ChatMessage.Type.SYSTEM,
-                system_message=spec.key,
-                parameters=parameters,
-                created_at=now,
-            )
-        )
-    created = ChatMessage.objects.bulk_create(rows)
+        rows.append((spec.room_id, spec.key, json.dumps(parameters)))
+    ids = rows_insert(
+        ChatMessage,
+        columns=["room_id", "system_message", "parameters"],
+        rows=rows,
+        constants={
+            "actor_type": actor_type,
+            "actor_id": actor_id,
+            "actor_display_name": actor_name,
+            "message_type": ChatMessage.Type.SYSTEM,
+            "created_at": now,
+        },
+        returning=True,
+    )
     rooms_touch(room_ids={spec.room_id for spec in messages}, now=now)
-    chat_events_add(messages=created, actor_id=actor.username, rooms=rooms, tokens=tokens)
-    return created
+    newest: dict[int, int] = {}
+    for message_id, spec in zip(ids, messages, strict=True):
+        newest[spec.room_id] = max(newest.get(spec.room_id, 0), message_id)
+    newest_chat_events_add(newest=newest, actor_id=actor.username, rooms=rooms, tokens=tokens)
+    return len(rows)
 
 
 def rooms_touch(*, room_ids: Iterable[int], now: datetime | None = None) -> None:
@@ -243,14 +263,27 @@ def attendees_add_bulk(
     (none for the acting user joining as owner or moderator, as in Talk; none at all with
     ``announce=False``, e.g. for the two owners of a new one-to-one conversation).
 
+    One statement for any number of rows (``project.bulk.rows_insert``); the new rows come back
+    as model instances carrying their ids (the ``participants.changed`` events list them).
+
     The caller holds the lock on the conversation tree; the database still refuses a second row
     for the same actor in a room and a second breakout room for a student of one parent.
     """
     if not placements:
         return []
     now = now or timezone.now()
-    rows = [
+    ids = rows_insert(
+        Attendee,
+        columns=["room_id", "actor_id", "user_id", "display_name", "participant_type", "breakout_parent_id"],
+        rows=[
+            (p.room.pk, p.actor_id, p.user_id, p.display_name, p.participant_type, p.room.parent_id) for p in placements
+        ],
+        constants={"actor_type": Attendee.ACTOR_USERS, "created_at": now},
+        returning=True,
+    )
+    created = [
         Attendee(
+            pk=pk,
             room=placement.room,
             actor_type=Attendee.ACTOR_USERS,
             actor_id=placement.actor_id,
@@ -260,9 +293,10 @@ def attendees_add_bulk(
             breakout_parent_id=placement.room.parent_id,
             created_at=now,
         )
-        for placement in placements
+        for pk, placement in zip(ids, placements, strict=False)
     ]
-    created = Attendee.objects.bulk_create(rows)
+    for attendee in created:
+        attendee._state.adding = False
     rooms = list({placement.room.pk: placement.room for placement in placements}.values())
     tokens = room_tokens(room_ids=[room.pk for room in rooms], rooms=rooms)
     participants_events_add(attendees=created, change="added", actor=actor, tokens=tokens)
@@ -335,8 +369,45 @@ def conversation_tree_lock(*, parent_id: int) -> Conversation:
     Lock order everywhere: the parent row, then breakout rooms, then attendee rows. On SQLite,
     where SELECT ... FOR UPDATE does not exist, IMMEDIATE transactions serialise writers.
     """
-    root = Conversation.objects.select_related("parent").select_for_update(of=("self",)).get(pk=parent_id)
-    return _tree_end_apply(root)
+    rows = Conversation.objects.select_related("parent").select_for_update(of=("self",))
+    if connection.vendor == "postgresql":
+        # The exclusive side of the tree's gate (see ``conversation_tree_share_lock``), taken in
+        # the same statement, before the row lock.
+        rows = rows.annotate(
+            _tree_gate=Func(
+                ExpressionWrapper(Value(TREE_GATE) + F("pk"), output_field=BigIntegerField()),
+                function="pg_advisory_xact_lock",
+                output_field=TextField(),
+            )
+        )
+    return _tree_end_apply(rows.get(pk=parent_id))
+
+
+def conversation_tree_share_lock(*, parent_id: int) -> Conversation:
+    """The shared form of ``conversation_tree_lock``, for writers that touch only their own rows
+    of a tree (a student's switch): they run side by side, while the parent's status cannot
+    change under them, and every holder of the exclusive lock waits for them and they for it.
+
+    PostgreSQL: a shared transaction-scoped advisory lock on the tree (its exclusive form is
+    taken by ``conversation_tree_lock``) and the parent row ``FOR SHARE``. Advisory locks queue
+    in arrival order, so a moderator's start or stop waiting for the exclusive lock is served
+    before switches that arrive after it (row share locks alone would let a stream of switches
+    starve it). SQLite has one writer at a time anyway: the exclusive lock.
+    """
+    if connection.vendor != "postgresql":
+        return conversation_tree_lock(parent_id=parent_id)
+    # One statement: the gate is taken while the row is read, then the row is locked FOR SHARE,
+    # which re-reads it if an exclusive holder changed it meanwhile (its status is fresh).
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    found = list(
+        Conversation.objects.raw(
+            f"SELECT *, pg_advisory_xact_lock_shared(%s + id) AS tree_gate FROM {table} WHERE id = %s FOR SHARE",
+            [TREE_GATE, parent_id],
+        )
+    )
+    if not found:
+        raise Conversation.DoesNotExist()
+    return found[0]
 
 
 # Set while a passed end is being applied: the stop it runs takes this very lock again.

@@ -278,3 +278,24 @@ def test_capabilities_are_public(anonymous_client: APIClient, db: None) -> None:
 
     assert response.status_code == 200
     assert response.json()["ocs"]["data"]["capabilities"]["spreed"]["config"]["conversations"]["can-create"] is False
+
+
+def test_the_raw_lookup_loads_the_user_as_the_orm_does(alice: User) -> None:
+    """The one-statement lookup (raw SQL, built once) yields the same user the ORM loads: every
+    field, aware timestamps, real booleans, and the app password's last use."""
+    from accounts.authentication import authenticate_credentials
+
+    row, token = app_password_create(user=alice)
+    used = timezone.now() - timedelta(minutes=5)
+    AppPassword.objects.filter(pk=row.pk).update(last_used_at=used)
+    alice.last_login = timezone.now()
+    alice.save(update_fields=["last_login"])
+    result = authenticate_credentials("alice", token)
+    assert result is not None
+    user, credential = result
+    assert credential is not None and credential.app_password_id == row.pk
+    fresh = User.objects.get(pk=alice.pk)
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(fresh, field.attname), field.name
+    assert user.is_active is True and user.last_login is not None and user.last_login.tzinfo is not None
+    assert authenticate_credentials("alice", token + "x") is None  # neither app password nor password

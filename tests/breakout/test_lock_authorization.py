@@ -25,7 +25,7 @@ from conversations.services.chat import chat_message_post
 from conversations.services.lifecycle import breakout_room_create_extra, conversation_delete
 from conversations.services.moderators import attendee_promote
 from conversations.services.participants import attendee_remove, participant_leave, participants_add
-from conversations.services.primitives import conversation_tree_lock
+from conversations.services.primitives import conversation_tree_lock, conversation_tree_share_lock
 from conversations.services.room_settings import conversation_description_set, conversation_rename
 from project.errors import BadRequest, Forbidden, NotFound
 from tests.breakout.conftest import breakout_rooms, parent_attendee
@@ -43,7 +43,12 @@ def change_while_waiting(monkeypatch: pytest.MonkeyPatch, change: Callable[[], N
         change()
         return conversation_tree_lock(parent_id=parent_id)
 
+    def share_lock_after_change(*, parent_id: int) -> Conversation:
+        change()
+        return conversation_tree_share_lock(parent_id=parent_id)
+
     monkeypatch.setattr(lifecycle, "conversation_tree_lock", lock_after_change)
+    monkeypatch.setattr(lifecycle, "conversation_tree_share_lock", share_lock_after_change)  # a switch's lock
 
 
 def removed(user: User) -> Callable[[], None]:
