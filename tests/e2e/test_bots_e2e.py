@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import DEMO_PASSWORD, ROOT, LiveServer, _manage, start_live_server
+from tests.e2e.conftest import DEMO_PASSWORD, ROOT, LiveServer, start_live_server
+from tests.servers import manage as _manage
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.e2e.conftest import _manage, _postgres_admin, _postgres_database_url
+from tests.e2e.conftest import postgres_url_of
 from tests.live.test_worker import worker
+from tests.servers import manage as _manage
+from tests.servers import own_database
 
 pytestmark = pytest.mark.e2e
 
@@ -67,25 +69,16 @@ print(json.dumps({{
 
 @pytest.fixture
 def timer_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    default = settings.DATABASES["default"]
-    postgres = default["ENGINE"] == "django.db.backends.postgresql"
-    if postgres:
-        url, name = _postgres_database_url(default, "timers")
-        _postgres_admin(default, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres_admin(default, f'CREATE DATABASE "{name}"')
-    else:
-        url = f"sqlite:///{tmp_path / 'timers.sqlite3'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))}
-    env.update(
-        DJANGO_SETTINGS_MODULE="project.settings",
-        DJANGO_SECRET_KEY="timers-secret-key-" + "x" * 40,
-        DATABASE_URL=url,
-        PYTHONUNBUFFERED="1",
-    )
-    _manage(env, "migrate", "--noinput", "--verbosity", "0")
-    yield env
-    if postgres:
-        _postgres_admin(default, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database(postgres_url_of(settings.DATABASES["default"]), "timers", tmp_path) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "PYTEST_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE="project.settings",
+            DJANGO_SECRET_KEY="timers-secret-key-" + "x" * 40,
+            DATABASE_URL=url,
+            PYTHONUNBUFFERED="1",
+        )
+        _manage(env, "migrate", "--noinput", "--verbosity", "0")
+        yield env
 
 
 def test_the_worker_stops_the_rooms_within_seconds_of_the_end_with_no_request(timer_env: dict[str, str]) -> None:

@@ -5,7 +5,7 @@ workers, ASGI, as ``make serve`` runs it: the page's event stream needs the asyn
 - the operator resets the request from the page;
 - Start and Stop show according to the state, and Remove asks before it deletes.
 
-Browser setup (Debian's chromium and chromium-driver, nothing downloaded): test_browser.py.
+Browser setup (Debian's chromium and chromium-driver, nothing downloaded): the `browser` fixture of conftest.py.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, start_live_server
-from tests.operators.test_browser import CHROMEDRIVER, CHROMIUM, browser  # noqa: F401 - the fixture
+from tests.operators.conftest import CHROMEDRIVER, CHROMIUM
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (requirements-dev.txt)")
 
