@@ -64,6 +64,7 @@ from conversations.services.primitives import (
     conversations_create_bulk,
     rooms_touch,
     system_messages_post,
+    tree_end_due,
 )
 from live.services import NewEvent, events_add, events_batch, events_record_bulk
 from project.errors import BadRequest, NotFound
@@ -524,6 +525,10 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conver
         .first(),
         moderator=False,
     )
+    if tree_end_due(parent):
+        # The breakout timer has ended the rounds: the shared lock cannot stop the rooms (the
+        # worker or the next reader does, under the exclusive lock), but no switch acts on them.
+        raise BadRequest("status")
     switch_open_require(parent, caller=me)
     mine = list(Attendee.objects.filter(breakout_parent=parent, actor_type=Attendee.ACTOR_USERS, user=actor))
     rooms = list(

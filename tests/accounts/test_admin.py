@@ -128,9 +128,13 @@ def test_a_revoked_app_password_stops_authenticating_at_once(operator_client: Cl
 # --- users ------------------------------------------------------------------------------------
 
 
-def test_adding_a_user_in_the_admin_saves_through_the_accounts_service(
+def test_changing_a_user_in_the_admin_saves_through_the_accounts_service(
     operator_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Adding goes through ``user_create`` (tests/operators/test_admin_restrictions.py).
+    from django.contrib import admin
+    from django.test import RequestFactory
+
     from accounts import admin as accounts_admin
     from accounts import services
 
@@ -141,21 +145,11 @@ def test_adding_a_user_in_the_admin_saves_through_the_accounts_service(
         return services.user_save(user=user)
 
     monkeypatch.setattr(accounts_admin, "user_save", user_save)
-    response = operator_client.post(
-        reverse("admin:accounts_user_add"),
-        {
-            "username": "newbie",
-            "display_name": "New Bie",
-            "password1": "a-long-Passw0rd!",
-            "password2": "a-long-Passw0rd!",
-            "usable_password": "true",
-            "app_passwords-TOTAL_FORMS": 0,
-            "app_passwords-INITIAL_FORMS": 0,
-        },
-    )
+    user = User.objects.create_user(username="changed", password="a-long-Passw0rd!")
+    user.display_name = "Changed Name"
 
-    assert response.status_code == 302
-    assert saved == ["newbie"]
-    created = User.objects.get(username="newbie")
-    assert created.display_name == "New Bie"
-    assert created.check_password("a-long-Passw0rd!")
+    admin.site._registry[User].save_model(RequestFactory().post("/"), user, form=None, change=True)
+
+    assert saved == ["changed"]
+    assert User.objects.get(username="changed").display_name == "Changed Name"
+    assert User.objects.get(username="changed").check_password("a-long-Passw0rd!")

@@ -78,6 +78,7 @@ class World:
         self.attendee_ids: list[int] = []
         self.message_ids: list[int] = []
         self.poll_ids: list[int] = []
+        self.template_ids: list[int] = []
         self.seeds = 0
 
     def seed(self) -> None:
@@ -112,6 +113,12 @@ class World:
             "POST", f"{V1}/chat/{parent}/{message.data['id']}/reminder", auth=TEACHER, data={"timestamp": 2**31}
         )
         assert reminder.status == 201, reminder.body
+        # A template of the teacher's (apply and delete reach their logic).
+        template = self.server.request(
+            "POST", f"{V1}/breakout-rooms/{parent}/templates", auth=TEACHER, data={"name": f"Fuzz {self.seeds}"}
+        )
+        assert template.status == 201, template.body
+        self.template_ids = [template.data["id"]]
 
     def _create(self, name: str) -> str:
         created = self.server.request("POST", f"{V4}/room", auth=TEACHER, data={"roomType": 2, "roomName": name})
@@ -176,7 +183,11 @@ def _use_real_values(case: Any, world: World, data: st.DataObject) -> None:
     """Replace generated tokens, targets, attendee ids and attendee maps by real ones (in place)."""
     if "token" in (case.path_parameters or {}):
         case.path_parameters["token"] = data.draw(st.sampled_from(world.tokens))
-    for name, values in (("message_id", world.message_ids), ("poll_id", world.poll_ids)):
+    for name, values in (
+        ("message_id", world.message_ids),
+        ("poll_id", world.poll_ids),
+        ("template_id", world.template_ids),
+    ):
         if name in (case.path_parameters or {}):
             case.path_parameters[name] = data.draw(st.sampled_from(values))
     for container in (case.body, case.query):
