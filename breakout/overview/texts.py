@@ -9,6 +9,7 @@ ERROR_TEXT = {
     "room": "not possible for this conversation (start the breakout rooms first for assistance)",
     "config": "breakout rooms are disabled (app config breakout_rooms is not 'yes')",
     "status": "breakout rooms are not started",
+    "names": "the room names must be as many as the rooms, all different, 1 to 255 characters each",
 }
 
 

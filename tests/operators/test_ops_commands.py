@@ -161,6 +161,26 @@ def test_configure_refuses_bad_input_and_changes_nothing(
     assert not plain_class.breakout_rooms.exists()
 
 
+def test_configure_names_the_rooms(plain_class: Conversation) -> None:
+    output = breakout(
+        "configure", plain_class.token, "--mode", "free", "--amount", "2", "--names", "Algebra", " Geometry "
+    )
+
+    rooms = list(plain_class.breakout_rooms.order_by("id"))
+    assert [room.name for room in rooms] == ["Algebra", "Geometry"]
+    assert f"Algebra ({rooms[0].token}), Geometry ({rooms[1].token})" in output
+
+
+@pytest.mark.parametrize("names", [("Algebra",), ("Algebra", "Algebra"), ("Algebra", "Geometry", "Physics")])
+def test_configure_refuses_names_that_do_not_fit_the_amount(plain_class: Conversation, names: tuple[str, ...]) -> None:
+    with pytest.raises(CommandError, match=r"refused: the room names must be .*\(names\)"):
+        breakout("configure", plain_class.token, "--mode", "free", "--amount", "2", "--names", *names)
+
+    plain_class.refresh_from_db()
+    assert plain_class.breakout_room_mode == 0
+    assert not plain_class.breakout_rooms.exists()
+
+
 def test_configure_twice_is_refused_with_the_service_error(make_parent: ParentMaker) -> None:
     parent = make_parent(rooms=2)
 
@@ -172,6 +192,8 @@ def test_configure_twice_is_refused_with_the_service_error(make_parent: ParentMa
 def test_mode_and_amount_belong_to_configure(make_parent: ParentMaker) -> None:
     with pytest.raises(CommandError, match="only used by 'configure'"):
         breakout("start", make_parent().token, "--amount", "3")
+    with pytest.raises(CommandError, match="only used by 'configure'"):
+        breakout("start", make_parent().token, "--names", "A")
 
 
 # --- who acts ---------------------------------------------------------------------------------

@@ -6,10 +6,20 @@ The world (built through the API once per module, rolled back afterwards; each c
 savepoint of its own, so destructive calls do not leak into the next cell): a parent "Class"
 owned by ``owner`` with the moderators ``moderator`` and ``helper``, configured in free mode
 (3) with two breakout rooms and started; ``student`` is in Room 1, ``other`` in Room 2;
-``outsider`` is in neither. The breakout target of the matrix is Room 1.
+``outsider`` is in neither. The breakout target of the matrix is Room 1, where ``student`` has
+asked for assistance (an open request in the queue). One bot, "Matrix bot" (webhook + response),
+is installed by the operator's command and set up in the parent before configure (so Room 1 and
+Room 2 inherit it); it has reacted to the student's message in the parent and in Room 1.
 
 Callers: owner, moderator, student, other (a student of another breakout room), outsider,
-anonymous, the owner with a wrong password and the owner with a revoked app password.
+anonymous, the owner with a wrong password and the owner with a revoked app password. Nobody is
+a superuser.
+
+Bot requests (``BOT_SIGNED``) are authenticated by the bot's signature, not by a login: every
+caller sends its own credentials (or none, or wrong ones) together with a valid signature of the
+world's bot, and all get the same answer, the operation's success (the login is ignored, a wrong
+password is no 401). Which signatures are accepted (wrong secret, replayed random, a bot not set up
+in the conversation, a disabled bot, a missing signature) is the subject of tests/bots/test_api.py.
 
 A new operation in the schema without a row in ``EXPECTED`` fails
 ``test_every_operation_of_the_schema_has_a_row``. Cells where today's code disagrees with the
@@ -19,14 +29,19 @@ them into failures until the mark is removed.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
@@ -35,6 +50,7 @@ from PIL import Image
 from tests.reliability.client import OCS, V1, V4, Answer, Caller, user_create
 
 PASSWORD = "matrix-password"
+BOT_SECRET = "matrix-bot-secret-of-forty-or-more-characters-0123456789"
 REACTED = "\N{THUMBS UP SIGN}"  # every attendee of the world reacted so to the student's message
 ROLES = ["owner", "moderator", "student", "other", "outsider", "anonymous", "wrong-password", "revoked-app-password"]
 NOT_LOGGED_IN = {"anonymous": 401, "wrong-password": 401, "revoked-app-password": 401}
@@ -207,9 +223,55 @@ EXPECTED: dict[tuple[str, str, str], tuple[int, int, int, int, int]] = {
     ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/history", P): (200, 200, 403, 403, 404),
     # a breakout room hosts no rounds: its moderators get an empty history
     ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/history", B): (200, 200, 403, 404, 404),
+    # --- timers, one room at a time, assistance queue (issue 11): moderators of the parent only
+    # (others 403, outsiders 404; README "Timers", "One room at a time", "Assistance queue") ---
+    # the timer takes the parent's token; on a breakout room 400 status ("not started" parent)
+    ("PUT", "apps/spreed/api/v1/breakout-rooms/{token}/timer", P): (200, 200, 403, 403, 404),
+    ("PUT", "apps/spreed/api/v1/breakout-rooms/{token}/timer", B): (400, 400, 403, 404, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/timer", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/timer", B): (400, 400, 403, 404, 404),
+    # open / close one room takes a breakout room's token; the parent's is 400 room
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/open", P): (400, 400, 403, 403, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/open", B): (200, 200, 403, 404, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/open", P): (400, 400, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/open", B): (200, 200, 403, 404, 404),
+    # the queue of the parent; a breakout room has no rooms: its moderators get an empty queue
+    # (as its history, above)
+    ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/assistance", P): (200, 200, 403, 403, 404),
+    ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/assistance", B): (200, 200, 403, 404, 404),
+    # the claim of Room 1's open request; the parent's token is 400 room
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/assistance/claim", P): (400, 400, 403, 403, 404),
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/assistance/claim", B): (200, 200, 403, 404, 404),
+    # --- bots (issue 13; README "Bots") ---
+    # superusers only, and nobody of the world is one
+    ("GET", "apps/spreed/api/v1/bot/admin", N): (403, 403, 403, 403, 403),
+    # moderators of the conversation (others 403, outsiders 404); the world's bot is already set up
+    # in both (the parent's, inherited by Room 1): setting it up again is 200, not 201
+    ("GET", "apps/spreed/api/v1/bot/{token}", P): (200, 200, 403, 403, 404),
+    ("GET", "apps/spreed/api/v1/bot/{token}", B): (200, 200, 403, 404, 404),
+    ("POST", "apps/spreed/api/v1/bot/{token}/{bot_id}", P): (200, 200, 403, 403, 404),
+    ("POST", "apps/spreed/api/v1/bot/{token}/{bot_id}", B): (200, 200, 403, 404, 404),
+    ("DELETE", "apps/spreed/api/v1/bot/{token}/{bot_id}", P): (200, 200, 403, 403, 404),
+    ("DELETE", "apps/spreed/api/v1/bot/{token}/{bot_id}", B): (200, 200, 403, 404, 404),
+    # signed by the world's bot (BOT_SIGNED): the same answer whoever sends it
+    ("POST", "apps/spreed/api/v1/bot/{token}/message", P): (201, 201, 201, 201, 201),
+    ("POST", "apps/spreed/api/v1/bot/{token}/message", B): (201, 201, 201, 201, 201),
+    ("POST", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}", P): (201, 201, 201, 201, 201),
+    ("POST", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}", B): (201, 201, 201, 201, 201),
+    ("DELETE", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}", P): (200, 200, 200, 200, 200),
+    ("DELETE", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}", B): (200, 200, 200, 200, 200),
 }
 # Operations that answer anonymous callers (contract 7: capabilities are public).
 ANONYMOUS_OK = {("GET", "cloud/capabilities", N): 200}
+# Requests of bots: signed by the world's bot whoever the caller is; no login is needed or looked
+# at, so the callers without a valid login get the row's (single) status too.
+BOT_SIGNED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "apps/spreed/api/v1/bot/{token}/message"),
+        ("POST", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}"),
+        ("DELETE", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}"),
+    }
+)
 
 # Error keys the contract names for the 400 cells (checked too, so a 400 for the wrong reason fails).
 ERROR_KEYS: dict[tuple[str, str, str], str | None] = {
@@ -239,6 +301,11 @@ ERROR_KEYS: dict[tuple[str, str, str], str | None] = {
     ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/shuffle", B): "mode",
     ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/templates", B): "mode",
     ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/templates/{template_id}/apply", B): "room",
+    ("PUT", "apps/spreed/api/v1/breakout-rooms/{token}/timer", B): "status",
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/timer", B): "status",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/open", P): "room",
+    ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/open", P): "room",
+    ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/assistance/claim", P): "room",
 }
 
 # Cells where today's code disagrees with the contract: (operation, role) -> reason.
@@ -285,6 +352,10 @@ def _body(method: str, path: str, target: str, world: World) -> dict[str, Any] |
         ("POST", "apps/spreed/api/v1/poll/{token}"): {"question": "Lunch?", "options": ["Yes", "No"]},
         ("POST", "apps/spreed/api/v1/poll/{token}/{poll_id}"): {"optionIds": [0]},
         ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/templates"): {"name": "Week 2"},
+        ("PUT", "apps/spreed/api/v1/breakout-rooms/{token}/timer"): {"duration": 300},
+        ("POST", "apps/spreed/api/v1/bot/{token}/message"): {"message": "hello from the bot"},
+        ("POST", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}"): {"reaction": "\N{PARTY POPPER}"},
+        ("DELETE", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}"): {"reaction": REACTED},
     }
     return bodies.get((method, path))
 
@@ -298,6 +369,7 @@ class World:
     message_ids: dict[str, int]  # room token -> the student's message (reacted to, with reminders)
     poll_ids: dict[str, int]  # room token -> the helper's poll
     template_id: int  # the owner's template, saved from the parent
+    bot_id: int  # the world's bot, set up in the parent and (inherited) in its rooms
     passwords: dict[str, tuple[str, str] | None]  # role -> Basic credentials
 
     def caller(self, role: str) -> Caller:
@@ -331,6 +403,10 @@ def _build_world() -> World:
     ids = attendee_ids(parent)
     for name in ["moderator", "helper"]:
         ok(owner.post(f"{V4}/room/{parent}/moderators", {"attendeeId": ids[name]}))
+    # The operator installs the bot; the owner sets it up before configure, so the rooms inherit it.
+    call_command("bot", "install", "Matrix bot", BOT_SECRET, "https://bots.example.org/matrix", stdout=io.StringIO())
+    bot_id = next(bot["id"] for bot in ok(owner.get(f"{V1}/bot/{parent}")).data if bot["name"] == "Matrix bot")
+    ok(owner.post(f"{V1}/bot/{parent}/{bot_id}"), 201)
     rooms = ok(owner.post(f"{V1}/breakout-rooms/{parent}", {"mode": 3, "amount": 2})).data
     room1, room2 = rooms[0]["token"], rooms[1]["token"]
     attendee_map = f'{{"{ids["student"]}": 0, "{ids["other"]}": 1}}'
@@ -344,9 +420,12 @@ def _build_world() -> World:
             caller = callers[name]
             ok(caller.post(f"{V1}/reaction/{token}/{message_ids[token]}", {"reaction": REACTED}), 201)
             ok(caller.post(f"{V1}/chat/{token}/{message_ids[token]}/reminder", {"timestamp": 4102444800}), 201)
+        bot_reaction = f"{V1}/bot/{token}/reaction/{message_ids[token]}"
+        ok(_bot_signed(Caller(), "POST", bot_reaction, {"reaction": REACTED}), 201)
         poll = {"question": "Which topic?", "options": ["A", "B"]}
         poll_ids[token] = ok(callers["helper"].post(f"{V1}/poll/{token}", poll), 201).data["id"]
     template = ok(owner.post(f"{V1}/breakout-rooms/{parent}/templates", {"name": "Week 1"}), 201).data["id"]
+    ok(callers["student"].post(f"{V1}/breakout-rooms/{room1}/request-assistance"))
 
     revoked = ok(owner.get(f"{OCS}/core/getapppassword")).data["apppassword"]
     # Revoking is an operator's action (admin): the row goes away.
@@ -367,6 +446,7 @@ def _build_world() -> World:
         message_ids=message_ids,
         poll_ids=poll_ids,
         template_id=template,
+        bot_id=bot_id,
         passwords=passwords,
     )
 
@@ -393,7 +473,23 @@ def _call(world: World, role: str, method: str, path: str, target: str) -> Answe
     if (method, path) == ("POST", "apps/spreed/api/v1/room/{token}/avatar"):  # a multipart upload
         response = world.caller(role).client.post(url, {"file": _png()}, format="multipart")
         return Answer(status=response.status_code, body=response.content, headers=dict(response.items()))
+    if (method, path) in BOT_SIGNED:
+        return _bot_signed(world.caller(role), method, url, _body(method, path, target, world) or {})
     return world.caller(role).request(method, url, _body(method, path, target, world))
+
+
+def _bot_signed(caller: Caller, method: str, url: str, data: dict[str, Any]) -> Answer:
+    """A request of the world's bot sent by ``caller`` (with the caller's own credentials, if
+    any): a fresh random and the signature over it and the message or reaction (README "Bots")."""
+    random = secrets.token_hex(32)
+    text = data.get("message", data.get("reaction", ""))
+    signature = hmac.new(BOT_SECRET.encode(), (random + text).encode(), hashlib.sha256).hexdigest()
+    headers = {"HTTP_X_NEXTCLOUD_TALK_BOT_RANDOM": random, "HTTP_X_NEXTCLOUD_TALK_BOT_SIGNATURE": signature}
+    if method == "DELETE":
+        response = caller.client.delete(url, QUERY_STRING=urlencode(data), **headers)
+    else:
+        response = caller.client.post(url, data=data, format="json", **headers)
+    return Answer(status=response.status_code, body=response.content, headers=dict(response.items()))
 
 
 def _png() -> SimpleUploadedFile:
@@ -410,6 +506,7 @@ def _fill(path: str, token: str, world: World) -> str:
         "{message_id}": str(world.message_ids.get(token, 0)),
         "{poll_id}": str(world.poll_ids.get(token, 0)),
         "{template_id}": str(world.template_id),
+        "{bot_id}": str(world.bot_id),
         "{mode}": "default",
     }
     for name, value in values.items():
@@ -418,6 +515,8 @@ def _fill(path: str, token: str, world: World) -> str:
 
 
 def _expected(operation: tuple[str, str, str], role: str) -> int:
+    if operation[:2] in BOT_SIGNED:
+        return EXPECTED[operation][0]
     if role in NOT_LOGGED_IN:
         return ANONYMOUS_OK.get(operation, 401) if role == "anonymous" else NOT_LOGGED_IN[role]
     return EXPECTED[operation][ROLES.index(role)]
@@ -457,38 +556,17 @@ def _schema_operations() -> set[tuple[str, str]]:
     }
 
 
-# The timer, single-room and assistance-queue extensions of issue 11 and the bots of issue 13 have
-# per-role API tests (tests/breakout/test_timers_api.py, test_room_control_api.py,
-# tests/bots/test_api.py) but no row in this matrix yet. Listed one by one: a new operation still
-# fails the completeness test, and a row added for one of these fails it until the entry is removed.
-PENDING_ROWS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("PUT", "apps/spreed/api/v1/breakout-rooms/{token}/timer"),
-        ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/timer"),
-        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/open"),
-        ("DELETE", "apps/spreed/api/v1/breakout-rooms/{token}/open"),
-        ("GET", "apps/spreed/api/v1/breakout-rooms/{token}/assistance"),
-        ("POST", "apps/spreed/api/v1/breakout-rooms/{token}/assistance/claim"),
-        ("GET", "apps/spreed/api/v1/bot/admin"),
-        ("GET", "apps/spreed/api/v1/bot/{token}"),
-        ("POST", "apps/spreed/api/v1/bot/{token}/{bot_id}"),
-        ("DELETE", "apps/spreed/api/v1/bot/{token}/{bot_id}"),
-        ("POST", "apps/spreed/api/v1/bot/{token}/message"),
-        ("POST", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}"),
-        ("DELETE", "apps/spreed/api/v1/bot/{token}/reaction/{message_id}"),
-    }
-)
-
-
 def test_every_operation_of_the_schema_has_a_row() -> None:
     covered = {(method, path) for method, path, _ in EXPECTED}
     token_operations = {(method, path) for method, path, target in EXPECTED if target != N}
     missing = _schema_operations() - covered
-    assert not missing - PENDING_ROWS, f"operations without a row in the matrix: {sorted(missing - PENDING_ROWS)}"
-    assert not PENDING_ROWS - missing, f"rows added: take these out of PENDING_ROWS: {sorted(PENDING_ROWS - missing)}"
+    assert not missing, f"operations without a row in the matrix: {sorted(missing)}"
     for method, path in token_operations:
         assert (method, path, P) in EXPECTED and (method, path, B) in EXPECTED, (method, path)
     assert covered <= _schema_operations(), "rows for operations that no longer exist"
+    for method, path, target in EXPECTED:
+        if (method, path) in BOT_SIGNED:  # one answer for every caller: the login is not looked at
+            assert len(set(EXPECTED[method, path, target])) == 1, (method, path, target)
 
 
 # --- 404s must not tell one kind of unknown token from another (decision 13) -------------------
@@ -504,7 +582,9 @@ PROBES = {
 def test_every_token_based_404_has_the_same_body(world: World, db: None) -> None:
     bodies: dict[bytes, list[str]] = {}
     for (method, path, target), statuses in EXPECTED.items():
-        if target == N:
+        # Bot requests name no caller whose access could be probed: an unknown conversation is
+        # "no bot signed this" (401, tests/bots/test_api.py), as in Talk.
+        if target == N or (method, path) in BOT_SIGNED:
             continue
         for role, status in zip(ROLES, statuses, strict=False):
             if status == 404:

@@ -96,6 +96,12 @@ class Command(BaseCommand):
         parser.add_argument("--mode", choices=tuple(MODES), help="configure: how students are placed.")
         parser.add_argument("--amount", type=int, metavar="N", help="configure: the number of breakout rooms.")
         parser.add_argument(
+            "--names",
+            nargs="+",
+            metavar="NAME",
+            help="configure: the rooms' names instead of Room 1..Room N, exactly --amount of them, all different.",
+        )
+        parser.add_argument(
             "--progress",
             action=argparse.BooleanOptionalAction,
             default=None,
@@ -126,14 +132,15 @@ class Command(BaseCommand):
         assistance: bool = False,
         mode: str | None = None,
         amount: int | None = None,
+        names: list[str] | None = None,
         progress: bool | None = None,
         **options: Any,
     ) -> None:
         self.progress = progress
         if (started or assistance) and action != "list":
             raise CommandError("--started and --assistance are only used by 'list'")
-        if (mode is not None or amount is not None) and action != "configure":
-            raise CommandError("--mode and --amount are only used by 'configure'")
+        if (mode is not None or amount is not None or names is not None) and action != "configure":
+            raise CommandError("--mode, --amount and --names are only used by 'configure'")
         if action == "list":
             if token is not None:
                 raise CommandError("list takes no TOKEN")
@@ -145,7 +152,7 @@ class Command(BaseCommand):
             if mode is None or amount is None:
                 raise CommandError("configure needs --mode and --amount")
             parent = self._parent(token)
-            self._configure(parent, self._actor(parent, actor), MODES[mode], amount)
+            self._configure(parent, self._actor(parent, actor), MODES[mode], amount, names)
             return
         if action.startswith("template-"):
             self._template(action, self._parent(token), actor, name, csv_file)
@@ -253,9 +260,16 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"{done} {parent.token} (as {self._as(actor)}).")
 
-    def _configure(self, parent: Conversation, actor: User, mode: int, amount: int) -> None:
+    def _configure(self, parent: Conversation, actor: User, mode: int, amount: int, names: list[str] | None) -> None:
         configured = self._run(
-            breakout_configure, actor=actor, parent=parent, mode=mode, amount=amount, attendee_map={}, as_operator=True
+            breakout_configure,
+            actor=actor,
+            parent=parent,
+            mode=mode,
+            amount=amount,
+            attendee_map={},
+            as_operator=True,
+            names=names,
         )
         rooms = self._rooms(configured)
         self.stdout.write(
