@@ -238,3 +238,18 @@ def test_overview_query_count_with_assistance_and_timers_does_not_grow(
         response = operator_client.get(OVERVIEW, fragment)
     assert len(response.context["rows"]) == PARENTS_PER_PAGE
     assert response.content.decode().count("claimed by") == PARENTS_PER_PAGE
+
+
+def test_a_started_parents_admin_page_has_the_timer_buttons(
+    operator_client: Client, make_parent: ParentMaker, operator: User
+) -> None:
+    parent = started_parent(make_parent, operator)
+    change = reverse("admin:conversations_conversation_change", args=[parent.pk])
+
+    untimed = operator_client.get(change).content.decode()
+    operator_client.post(action_url(parent, "extend"), {"next": change})
+    timed = operator_client.get(change).content.decode()
+
+    assert 'id="breakout-extend"' in untimed and 'value="+5 minutes"' in untimed
+    assert 'id="breakout-clear-timer"' not in untimed
+    assert 'id="breakout-clear-timer"' in timed and 'value="Clear timer"' in timed
