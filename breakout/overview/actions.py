@@ -9,17 +9,40 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import User
 from breakout.overview.texts import service_error_text
+from breakout.services.assistance import ClaimedError, assistance_claim
+from breakout.services.guards import TIMER_SECONDS_MAXIMUM
 from breakout.services.lifecycle import assistance_reset, breakout_remove, breakout_start, breakout_stop
+from breakout.services.timers import breakout_timer_clear, breakout_timer_set, seconds_left
 from conversations.models import Conversation
 from project.errors import ServiceError
+
+EXTEND_SECONDS = 300
+
+
+def breakout_timer_extend(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
+    """Five more minutes for started breakout rooms: the end becomes max(now, end shown) + 5
+    minutes (``parent`` as read at the click), or, with no end running, the rooms end in 5
+    minutes. ``breakout_timer_set`` locks the tree and re-checks that the rooms are started; two
+    operators extending at once both extend the end they saw (5 minutes, not 10)."""
+    left = seconds_left(parent.breakout_ends_at, timezone.now())
+    return breakout_timer_set(
+        actor=actor,
+        parent=parent,
+        duration=min(left + EXTEND_SECONDS, TIMER_SECONDS_MAXIMUM),
+        as_operator=as_operator,
+    )
+
 
 ParentService = Callable[..., Conversation]
 PARENT_ACTIONS: dict[str, tuple[ParentService, str]] = {
     "start": (breakout_start, "started"),
     "stop": (breakout_stop, "stopped"),
+    "extend": (breakout_timer_extend, "gave 5 more minutes to"),
+    "clear-timer": (breakout_timer_clear, "cleared the timer of"),
     "remove": (breakout_remove, "removed the breakout rooms of"),
 }
 
@@ -38,12 +61,14 @@ class ActionOutcome:
 
 
 def parent_actions_available(parent: Conversation) -> list[str]:
-    """The buttons that fit ``parent``'s state: start when stopped, stop when started, remove
-    whenever configured; none for a breakout room or an unconfigured conversation."""
+    """The buttons that fit ``parent``'s state: start when stopped; stop and +5 minutes when
+    started, and clear the timer when one runs; remove whenever configured; none for a breakout
+    room or an unconfigured conversation."""
     if parent.parent_id is not None or parent.breakout_room_mode == Conversation.BreakoutMode.NOT_CONFIGURED:
         return []
     if parent.breakout_room_status == Conversation.BreakoutStatus.STARTED:
-        return ["stop", "remove"]
+        timer = ["clear-timer"] if parent.breakout_ends_at is not None else []
+        return ["stop", "extend", *timer, "remove"]
     return ["start", "remove"]
 
 
@@ -74,6 +99,30 @@ def assistance_reset_run(*, actor: User, rooms: Iterable[Conversation]) -> Actio
             assistance_reset(actor=actor, room=room, as_operator=True)
         except ServiceError as error:
             reason = "is not a breakout room" if room.parent_id is None else service_error_text(error)
+            outcome.failed.append((room, reason))
+        else:
+            outcome.done.append(room)
+    return outcome
+
+
+def assistance_claim_run(*, actor: User, rooms: Iterable[Conversation]) -> ActionOutcome:
+    """The operator takes the open assistance request of each breakout room
+    (``assistance_claim(as_operator=True)``, one transaction each, the operator recorded as
+    claimer); a request another has claimed is reported with who holds it."""
+    outcome = ActionOutcome()
+    for room in rooms:
+        try:
+            assistance_claim(actor=actor, room=room, as_operator=True)
+        except ClaimedError as error:
+            holder = error.data["claimedByDisplayName"] or error.data["claimedBy"]
+            outcome.failed.append((room, f"already claimed by {holder}"))
+        except ServiceError as error:
+            if room.parent_id is None:
+                reason = "is not a breakout room"
+            elif error.key == "status":
+                reason = "has no open assistance request"
+            else:
+                reason = service_error_text(error)
             outcome.failed.append((room, reason))
         else:
             outcome.done.append(room)

@@ -1,15 +1,18 @@
 """The rows of the overview page: the page of parents, then every room of those parents with its
-attendee counts in one query, then who is in those rooms in one more."""
+attendee counts in one query, then who is in those rooms in one more, and, when a room asks for
+assistance, the open requests (who asked, since when, who claimed) in one more."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from breakout.models import AssistanceRequest
 from conversations.models import Attendee, Conversation
 
 
@@ -18,6 +21,21 @@ class RoomRow:
     room: Conversation
     number: int  # 1-based, by ascending id: the room numbers of `breakout assign`
     people: list[Attendee] = field(default_factory=list)  # moderators first, then by name
+    request: AssistanceRequest | None = None  # the open assistance request (asker, claimer)
+
+    @property
+    def requested_by(self) -> str:
+        if self.request is None:
+            return ""
+        asker = self.request.requested_by
+        return asker.get_display_name() if asker is not None else self.request.requested_by_actor_id
+
+    @property
+    def claimed_by(self) -> str:
+        if self.request is None or not self.request.claimed_by_actor_id:
+            return ""
+        claimer = self.request.claimed_by
+        return claimer.get_display_name() if claimer is not None else self.request.claimed_by_actor_id
 
     @property
     def needs_assistance(self) -> bool:
@@ -40,6 +58,11 @@ class ParentRow:
     @property
     def is_started(self) -> bool:
         return self.parent.breakout_room_status == Conversation.BreakoutStatus.STARTED
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """The end of the started rooms' timer (``breakoutRoomEndsAt``), None when none runs."""
+        return self.parent.breakout_ends_at if self.is_started else None
 
 
 def overview_parents() -> QuerySet[Conversation]:
@@ -90,6 +113,13 @@ def overview_rows(parents: Iterable[Conversation]) -> list[ParentRow]:
         )
         for attendee in people:
             by_room[attendee.room_id].people.append(attendee)
+    asking = [room_id for room_id, row in by_room.items() if row.needs_assistance]
+    if asking:
+        requests = AssistanceRequest.objects.filter(room_id__in=asking, ended_at__isnull=True).select_related(
+            "requested_by", "claimed_by"
+        )
+        for request in requests:
+            by_room[request.room_id].request = request
     rows = []
     for parent in parents:
         room_rows = sorted(by_parent[parent.pk], key=lambda row: (not row.needs_assistance, row.room.pk))

@@ -21,11 +21,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.authentication import authenticated_user
-from breakout.overview.actions import PARENT_ACTIONS, assistance_reset_run, parents_action_run
+from breakout.overview.actions import PARENT_ACTIONS, assistance_claim_run, assistance_reset_run, parents_action_run
 from breakout.overview.selectors import overview_parents, overview_rows
 from conversations.models import Conversation
 
 PARENTS_PER_PAGE = 25
+ROOM_ACTIONS = {
+    "reset": (assistance_reset_run, "reset the assistance request of"),
+    "claim": (assistance_claim_run, "claimed the assistance request of"),
+}
 
 
 def overview_view(request: HttpRequest, *, model_admin: admin.ModelAdmin) -> HttpResponse:
@@ -72,7 +76,8 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
 def overview_action_view(
     request: HttpRequest, parent_id: int, action: str, *, model_admin: admin.ModelAdmin
 ) -> HttpResponse:
-    """POST: start, stop or remove the breakout rooms of one parent, then back (``next``).
+    """POST: start, stop or remove the breakout rooms of one parent, give them 5 more minutes
+    (``extend``) or clear their timer (``clear-timer``), then back (``next``).
 
     Remove deletes rooms and their chats: it asks first. A GET of the remove URL (and a POST
     without ``confirm=yes``) shows the confirmation page, whose form posts ``confirm=yes``."""
@@ -104,13 +109,13 @@ def overview_action_view(
 def overview_room_action_view(
     request: HttpRequest, room_id: int, action: str, *, model_admin: admin.ModelAdmin
 ) -> HttpResponse:
-    """POST: ``reset`` the assistance request of one breakout room, then back (``next``)."""
-    if action != "reset":
+    """POST: ``reset`` or ``claim`` the assistance request of one breakout room, then back
+    (``next``). A request someone else claimed is reported as an admin message."""
+    if action not in ROOM_ACTIONS:
         raise Http404("unknown action")
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     room = get_object_or_404(Conversation, pk=room_id, parent__isnull=False)
-    assistance_reset_run(actor=authenticated_user(request), rooms=[room]).report(
-        request, "reset the assistance request of"
-    )
+    run, verb = ROOM_ACTIONS[action]
+    run(actor=authenticated_user(request), rooms=[room]).report(request, verb)
     return _back(request)

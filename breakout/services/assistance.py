@@ -93,8 +93,10 @@ def requests_end(*, how: str, now: datetime, parent_id: int | None = None, room_
 
 
 @transaction.atomic
-def assistance_claim(*, actor: User, room: Conversation) -> AssistanceRequest:
-    """A moderator of the parent takes the open request of the breakout room ``room``.
+def assistance_claim(*, actor: User, room: Conversation, as_operator: bool = False) -> AssistanceRequest:
+    """A moderator of the parent takes the open request of the breakout room ``room``;
+    ``as_operator``: an operator (staff, authorised by the admin's permissions, not an attendee)
+    takes it, recorded as the claimer like a moderator.
 
     Under the tree lock, so two moderators claiming at once are served one after the other: the
     first gets the request, the second 409 ``claimed`` with who holds it (claiming one's own
@@ -104,7 +106,8 @@ def assistance_claim(*, actor: User, room: Conversation) -> AssistanceRequest:
     room = room_tree_lock(room)
     if room.parent is None:
         raise BadRequest("room")
-    moderator_recheck(room=room.parent, actor=actor)
+    if not as_operator:
+        moderator_recheck(room=room.parent, actor=actor)
     request = (
         AssistanceRequest.objects.select_related("requested_by", "claimed_by")
         .filter(room_id=room.pk, ended_at__isnull=True)

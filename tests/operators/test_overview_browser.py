@@ -2,8 +2,8 @@
 workers, ASGI, as ``make serve`` runs it: the page's event stream needs the async tier):
 
 - a student asks for assistance through the API and the open page shows it without reloading;
-- the operator resets the request from the page;
-- Start and Stop show according to the state, and Remove asks before it deletes.
+- the operator resets the request from the page, or claims it and the page shows "claimed by";
+- Start, Stop, +5 min and Clear timer show according to the state, and Remove asks before it deletes.
 
 Browser setup (Debian's chromium and chromium-driver, nothing downloaded): the `browser` fixture of conftest.py.
 """
@@ -139,6 +139,43 @@ def test_assistance_requested_through_the_api_shows_without_a_reload_and_is_rese
     assert room["breakoutRoomStatus"] == 0
 
 
+def test_operator_claims_an_assistance_request_from_the_page_and_the_page_shows_who_claimed(
+    server: LiveServer,
+    browser: Any,  # noqa: F811 - the imported fixture
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    ensure(server, started=True)
+    asking = student_room(server)
+    log_in_and_open_overview(browser, server)
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda driver: driver.find_element(By.ID, "breakout-overview-live").text == "live"
+    )
+    row_selector = f'tr.breakout-room.assistance[data-token="{asking}"]'
+    answer = server.request("POST", f"{V1}/breakout-rooms/{asking}/request-assistance", auth=STUDENT)
+    assert answer.status == 200, answer.body
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, row_selector))
+    cell = browser.find_element(By.CSS_SELECTOR, f"{row_selector} td.breakout-assistance")
+    assert "student" in cell.find_element(By.CSS_SELECTOR, ".breakout-asker").text.lower()
+    assert "claimed by" not in cell.text
+
+    cell.find_element(By.CSS_SELECTOR, "input[name=claim]").click()
+
+    assert (
+        "Claimed the assistance request of 1 conversation(s)"
+        in browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
+    )
+    cell = browser.find_element(By.CSS_SELECTOR, f"{row_selector} td.breakout-assistance")
+    assert "claimed by" in cell.find_element(By.CSS_SELECTOR, ".breakout-claimed").text
+    assert cell.find_elements(By.CSS_SELECTOR, "input[name=claim]") == []
+    queue = server.request("GET", f"{V1}/breakout-rooms/{server.token}/assistance", auth=TEACHER).data
+    assert [entry["claimedBy"] for entry in queue] == ["admin"]
+
+    cell.find_element(By.CSS_SELECTOR, "input[name=reset]").click()  # leave the room as it was
+    assert browser.find_elements(By.CSS_SELECTOR, row_selector) == []
+
+
 def test_start_and_stop_show_by_state_and_remove_asks_first(
     server: LiveServer,
     browser: Any,  # noqa: F811 - the imported fixture
@@ -150,8 +187,20 @@ def test_start_and_stop_show_by_state_and_remove_asks_first(
 
     assert buttons(browser, server) == {"start", "remove"}
     section(browser, server).find_element(By.CSS_SELECTOR, "input[name=start]").click()
-    assert buttons(browser, server) == {"stop", "remove"}
+    assert buttons(browser, server) == {"stop", "extend", "remove"}
     assert parent_state(server) == (1, 1)
+    assert "timer: none" in section(browser, server).text
+
+    section(browser, server).find_element(By.CSS_SELECTOR, "input[name=extend]").click()
+    assert "5 more minutes" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
+    assert buttons(browser, server) == {"stop", "extend", "clear-timer", "remove"}
+    assert "ends at" in section(browser, server).find_element(By.CSS_SELECTOR, ".breakout-timer").text
+    room = server.request("GET", f"{V4}/room/{server.token}", auth=TEACHER).data
+    assert room["breakoutRoomEndsAt"]  # the end the page shows is the API's
+
+    section(browser, server).find_element(By.CSS_SELECTOR, "input[name=clear-timer]").click()
+    assert buttons(browser, server) == {"stop", "extend", "remove"}
+    assert not server.request("GET", f"{V4}/room/{server.token}", auth=TEACHER).data.get("breakoutRoomEndsAt")
 
     section(browser, server).find_element(By.CSS_SELECTOR, "input[name=stop]").click()
     assert buttons(browser, server) == {"start", "remove"}
