@@ -67,10 +67,11 @@ def group_create(*, name: str, member_usernames: Sequence[str] = ()) -> tuple[Gr
     if missing:
         raise NotFound("user", message=f"Unknown user id(s): {', '.join(missing)}")
     group, _ = Group.objects.get_or_create(name=name)
-    existing = set(group.user_set.filter(pk__in=[user.pk for user in users]).values_list("pk", flat=True))
+    existing = set(User.objects.filter(groups=group, pk__in=[user.pk for user in users]).values_list("pk", flat=True))
     added = [user for user in users if user.pk not in existing]
     if added:
-        group.user_set.add(*added)
+        membership = User.groups.through
+        membership._default_manager.bulk_create([membership(user_id=user.pk, group_id=group.pk) for user in added])
     return group, added
 
 

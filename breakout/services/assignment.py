@@ -61,7 +61,8 @@ def _spread_groups(students: Sequence[Attendee], group_ids: Sequence[str]) -> li
         return []
     attendee_of_user = {a.user_id: a.pk for a in students}
     members: dict[str, list[int]] = defaultdict(list)
-    rows = User.groups.through.objects.filter(group__name__in=list(group_ids), user_id__in=list(attendee_of_user))
+    membership = User.groups.through._default_manager
+    rows = membership.filter(group__name__in=list(group_ids), user_id__in=list(attendee_of_user))
     for name, user_id in rows.values_list("group__name", "user_id").order_by("group__name", "user_id"):
         members[name].append(attendee_of_user[user_id])
     return [members[name] for name in group_ids if members.get(name)]
