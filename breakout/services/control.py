@@ -17,7 +17,7 @@ from accounts.models import User
 from breakout.services.guards import parent_started_require
 from conversations.models import Attendee, Conversation
 from conversations.services.primitives import SystemMessage, moderator_recheck, room_tree_lock, system_messages_post
-from live.services import NewEvent, events_record_bulk
+from live.services import NewEvent, events_add, events_batch
 from project.errors import BadRequest
 
 
@@ -37,12 +37,13 @@ def _room_lobby_set(*, actor: User, room: Conversation, lobby: int) -> Conversat
     system_messages_post(
         actor=actor,
         messages=[SystemMessage(room_id=room.pk, key="breakout_room_closed" if closing else "breakout_room_opened")],
+        rooms=[room],  # its parent is loaded: the chat.message event needs no query for the tokens
     )
     students = Attendee.objects.filter(
         room=room, actor_type=Attendee.ACTOR_USERS, participant_type__in=Attendee.STUDENT_TYPES
     ).order_by("id")
     target = parent.token if closing else room.token
-    events_record_bulk(
+    events_add(
         events=[
             NewEvent(
                 type="breakout.switchto",
@@ -59,6 +60,7 @@ def _room_lobby_set(*, actor: User, room: Conversation, lobby: int) -> Conversat
 
 
 @transaction.atomic
+@events_batch()
 def breakout_room_close(*, actor: User, room: Conversation) -> Conversation:
     """Close the breakout room ``room`` of a started parent: its lobby only; its students are sent
     to the parent. 400 ``room`` for a conversation that is not a breakout room, ``status`` when
@@ -67,6 +69,7 @@ def breakout_room_close(*, actor: User, room: Conversation) -> Conversation:
 
 
 @transaction.atomic
+@events_batch()
 def breakout_room_open(*, actor: User, room: Conversation) -> Conversation:
     """Open the closed breakout room ``room`` again; its students are sent back into it."""
     return _room_lobby_set(actor=actor, room=room, lobby=Conversation.Lobby.NONE)

@@ -42,8 +42,13 @@ from breakout.services.guards import (
     parent_started_require,
 )
 from conversations.models import Attendee, Conversation
-from conversations.services.primitives import SystemMessage, conversation_tree_lock, system_messages_post
-from live.services import NewEvent, events_record_bulk
+from conversations.services.primitives import (
+    RoomTokens,
+    SystemMessage,
+    conversation_tree_lock,
+    system_messages_post,
+)
+from live.services import NewEvent, events_add, events_batch, events_record_bulk
 from project.errors import BadRequest, NotFound
 
 TIMER_EVENT = "breakout.timer"
@@ -97,12 +102,20 @@ def _timer_event(*, actor: User | None, parent: Conversation, ends_at: datetime 
     )
 
 
+def _rooms_of(parent: Conversation) -> RoomTokens:
+    """The breakout rooms of ``parent`` (id order) with their tokens: one query, so their system
+    messages' ``chat.message`` events need no other."""
+    rooms = Conversation.objects.filter(parent_id=parent.pk).order_by("id").values_list("pk", "token")
+    return {pk: (token, parent.token) for pk, token in rooms}
+
+
 def _end_write(
     *, actor: User, parent: Conversation, ends_at: datetime | None, now: datetime, message_key: str, grace: bool = False
 ) -> None:
     """Set (or with ``None`` clear) the end of the locked, started ``parent``: the parent and its
     rooms in one UPDATE, who set it, the round's record, a system message in each room, the
-    worker's jobs and a ``breakout.timer`` event to the whole tree (recorded last)."""
+    worker's jobs and a ``breakout.timer`` event to the whole tree. The callers batch the events
+    (``events_batch``): the messages' ``chat.message`` and the timer event in one INSERT, last."""
     Conversation.objects.filter(Q(pk=parent.pk) | Q(parent_id=parent.pk)).update(breakout_ends_at=ends_at)
     parent.breakout_ends_at = ends_at
     left = seconds_left(ends_at, now)
@@ -111,18 +124,20 @@ def _end_write(
         if not BreakoutTimer.objects.filter(parent_id=parent.pk).update(set_by=set_by, grace=grace, announced=left):
             BreakoutTimer.objects.create(parent_id=parent.pk, set_by=set_by, grace=grace, announced=left)
         rounds.round_timer_set(parent_id=parent.pk, ends_at=ends_at)
-    room_ids = list(Conversation.objects.filter(parent_id=parent.pk).order_by("id").values_list("pk", flat=True))
+    tokens = _rooms_of(parent)
     system_messages_post(
         actor=actor,
-        messages=[SystemMessage(room_id=pk, key=message_key, text={"seconds": left}) for pk in room_ids],
+        messages=[SystemMessage(room_id=pk, key=message_key, text={"seconds": left}) for pk in tokens],
         now=now,
+        tokens=tokens,
     )
     if ends_at is not None:
         _jobs_schedule(parent_id=parent.pk, ends_at=ends_at, now=now)
-    events_record_bulk(events=[_timer_event(actor=actor, parent=parent, ends_at=ends_at, left=left)])
+    events_add(events=[_timer_event(actor=actor, parent=parent, ends_at=ends_at, left=left)])
 
 
 @transaction.atomic
+@events_batch()
 def breakout_start_timed(
     *, actor: User, parent: Conversation, duration: int, as_operator: bool = False
 ) -> Conversation:
@@ -142,6 +157,7 @@ def breakout_start_timed(
 
 
 @transaction.atomic
+@events_batch()
 def breakout_timer_set(*, actor: User, parent: Conversation, duration: int, as_operator: bool = False) -> Conversation:
     """Set or replace the end of started breakout rooms: ``duration`` seconds from now (extend,
     shorten; a running grace countdown becomes a timer). 400 ``status`` when not started, 400
@@ -156,6 +172,7 @@ def breakout_timer_set(*, actor: User, parent: Conversation, duration: int, as_o
 
 
 @transaction.atomic
+@events_batch()
 def breakout_timer_clear(*, actor: User, parent: Conversation, as_operator: bool = False) -> Conversation:
     """Remove the end of started breakout rooms (a timer or a grace countdown): they run until
     stopped by hand. 400 ``status`` when not started; no timer: nothing changes."""
@@ -167,6 +184,7 @@ def breakout_timer_clear(*, actor: User, parent: Conversation, as_operator: bool
 
 
 @transaction.atomic
+@events_batch()
 def breakout_stop_graced(*, actor: User, parent: Conversation, grace: int, as_operator: bool = False) -> Conversation:
     """Stop with a countdown: started rooms close ``grace`` seconds from now (or at an earlier
     end already set) instead of at once; everyone gets a ``breakout.timer`` event. ``grace`` 0,
@@ -209,11 +227,14 @@ def timer_end_reached(*, root: Conversation) -> Conversation:
         return root
     timer = BreakoutTimer.objects.select_related("set_by").filter(parent_id=root.pk).first()
     actor = timer.set_by if timer is not None and timer.set_by is not None else _stand_in(root)
-    room_ids = list(Conversation.objects.filter(parent_id=root.pk).order_by("id").values_list("pk", flat=True))
-    system_messages_post(
-        actor=actor, messages=[SystemMessage(room_id=pk, key="breakout_timer_reached") for pk in room_ids]
-    )
-    return lifecycle.breakout_stop(actor=actor, parent=root, as_operator=True)
+    tokens = _rooms_of(root)
+    with events_batch():  # the messages' chat.message events join the stop's INSERT
+        system_messages_post(
+            actor=actor,
+            messages=[SystemMessage(room_id=pk, key="breakout_timer_reached") for pk in tokens],
+            tokens=tokens,
+        )
+        return lifecycle.breakout_stop(actor=actor, parent=root, as_operator=True)
 
 
 @transaction.atomic

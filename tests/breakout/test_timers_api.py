@@ -24,7 +24,6 @@ from project.errors import BadRequest
 from tests.breakout.conftest import add_students, breakout_rooms, system_messages
 from tests.concurrency import exceptions_of, run_together
 from tests.conftest import V1, V4, ocs_data, ocs_error, requires_postgres
-from tests.helpers import EVENT_QUERIES
 
 Client = Callable[[User], APIClient]
 SIZES = pytest.mark.parametrize(("students", "rooms"), [(4, 2), (40, 8)], ids=["small", "large"])
@@ -631,16 +630,17 @@ def test_timer_set_and_clear_query_counts_do_not_grow(
     lifecycle.breakout_start(actor=owner, parent=room)
 
     # SAVEPOINT; lock; the caller's row; UPDATE the tree's end; UPDATE who set it (the first
-    # time it finds no row: INSERT); UPDATE the round; SELECT room ids; INSERT system messages,
-    # UPDATE last activity; INSERT two jobs (warning, end); the event: advisory lock (PostgreSQL
-    # only), INSERT; RELEASE.
+    # time it finds no row: INSERT); UPDATE the round; SELECT the rooms' ids and tokens; INSERT
+    # system messages, UPDATE last activity; INSERT two jobs (warning, end); the events (the
+    # messages' chat.message and breakout.timer, batched): advisory lock (PostgreSQL only),
+    # INSERT; RELEASE.
     with django_assert_num_queries(timer_set_queries(first=True)):
         timers.breakout_timer_set(actor=owner, parent=room, duration=600)
     with django_assert_num_queries(timer_set_queries(first=False)):
         timers.breakout_timer_set(actor=owner, parent=room, duration=900)
-    # SAVEPOINT; lock; the caller's row; UPDATE the tree's end; SELECT room ids; INSERT system
-    # messages, UPDATE last activity; the event; RELEASE.
-    with django_assert_num_queries(9 + postgres_extra() + SYSTEM_MESSAGE_EVENT):
+    # SAVEPOINT; lock; the caller's row; UPDATE the tree's end; SELECT the rooms' ids and tokens;
+    # INSERT system messages, UPDATE last activity; the events (one batch); RELEASE.
+    with django_assert_num_queries(9 + postgres_extra()):
         timers.breakout_timer_clear(actor=owner, parent=room)
 
     assert tree_ends(room) == {0}
@@ -652,13 +652,8 @@ def postgres_extra() -> int:
     return 1 if connection.vendor == "postgresql" else 0
 
 
-# The chat.message event of a service's system messages when it is recorded apart from the
-# service's own event: SELECT the rooms' tokens, then the event (EVENT_QUERIES).
-SYSTEM_MESSAGE_EVENT = 1 + EVENT_QUERIES
-
-
 def timer_set_queries(*, first: bool) -> int:
-    return (14 if first else 13) + postgres_extra() + SYSTEM_MESSAGE_EVENT
+    return (14 if first else 13) + postgres_extra()
 
 
 @SIZES
@@ -669,9 +664,10 @@ def test_start_timed_and_stop_graced_query_counts_do_not_grow(
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
 
     # SAVEPOINT; the start (lock, caller, SELECT rooms whose lobby changes, UPDATE rooms, INSERT
-    # messages, UPDATE last activity, UPDATE parent, UPDATE round) in its SAVEPOINT/RELEASE; the
-    # timer as in test_timer_set_and_clear_query_counts_do_not_grow; RELEASE.
-    with django_assert_num_queries(10 + timer_set_queries(first=True) - 2 + SYSTEM_MESSAGE_EVENT):
+    # messages, UPDATE last activity, UPDATE round, UPDATE parent, SELECT the students' rooms) in
+    # its SAVEPOINT/RELEASE; the timer's writes as in test_timer_set_and_clear_query_counts_do_not_grow;
+    # the events of both (one batch: advisory lock on PostgreSQL, INSERT); RELEASE.
+    with django_assert_num_queries(11 + timer_set_queries(first=True) - 2):
         timers.breakout_start_timed(actor=owner, parent=room, duration=600)
     timers.breakout_timer_clear(actor=owner, parent=room)
     # SAVEPOINT; lock; the caller's row; the timer's writes as above, with one job only (30 s is
@@ -691,11 +687,12 @@ def test_the_end_applied_by_the_job_query_count_does_not_grow(
     timers.breakout_start_timed(actor=owner, parent=room, duration=600)
     end_passes(room)
 
-    # SAVEPOINT; lock; the timer with who set it; SELECT room ids; INSERT timer_reached messages,
-    # UPDATE last activity; the stop (SAVEPOINT, lock, UPDATE parent, UPDATE round, UPDATE
-    # assistance, SELECT rooms whose lobby changes, UPDATE rooms, INSERT messages, UPDATE last
-    # activity, RELEASE); the chat.message events of both (SYSTEM_MESSAGE_EVENT); RELEASE.
-    with django_assert_num_queries(17 + 2 * SYSTEM_MESSAGE_EVENT):
+    # SAVEPOINT; lock; the timer with who set it; SELECT the rooms' ids and tokens; INSERT
+    # timer_reached messages, UPDATE last activity; the stop (SAVEPOINT, lock, UPDATE parent,
+    # UPDATE round, UPDATE assistance, SELECT rooms whose lobby changes, UPDATE rooms, INSERT
+    # messages, UPDATE last activity, SELECT the students' rooms, RELEASE); the events of both
+    # (one batch: advisory lock on PostgreSQL, INSERT); RELEASE.
+    with django_assert_num_queries(19 + postgres_extra()):
         breakout_timer_job.func(parent_id=room.pk)
 
     assert status(room) == Conversation.BreakoutStatus.STOPPED
