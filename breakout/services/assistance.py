@@ -2,10 +2,10 @@
 
 Talk keeps a request for assistance as a flag on the breakout room (status 2). Here each request
 is also a row: who asked and when, who claimed it and when, and when it ended (reset by an
-attendee, or closed by a stop or a removal of the rooms), so the queue can show who waits and
-the history can report how long. The lifecycle services call ``request_open`` and
-``requests_end`` inside their transaction with the tree lock held; ``assistance_claim`` is the
-moderators' own operation.
+attendee, or closed by a stop or a removal of the rooms, or by closing that one room: ``stopped``),
+so the queue can show who waits and the history can report how long. The lifecycle and room
+control services call ``request_open`` and ``requests_end`` inside their transaction with the
+tree lock held; ``assistance_claim`` is the moderators' own operation.
 """
 
 from __future__ import annotations

@@ -12,13 +12,31 @@ always.
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
+from breakout.services import assistance
 from breakout.services.guards import parent_started_require
 from conversations.models import Attendee, Conversation
 from conversations.services.primitives import SystemMessage, moderator_recheck, room_tree_lock, system_messages_post
 from live.services import NewEvent, events_add, events_batch
 from project.errors import BadRequest
+
+
+def _room_event(
+    type: str, *, actor: User, room: Conversation, to_user: str | None = None, **payload: object
+) -> NewEvent:
+    """An event about the breakout room ``room`` (its parent loaded); ``to_user`` addresses it to
+    one user."""
+    parent_token = room.parent.token if room.parent is not None else None
+    return NewEvent(
+        type=type,
+        token=room.token,
+        parent_token=parent_token,
+        actor_id=actor.username,
+        target_user_id=to_user,
+        payload=payload,
+    )
 
 
 def _room_lobby_set(*, actor: User, room: Conversation, lobby: int) -> Conversation:
@@ -31,9 +49,20 @@ def _room_lobby_set(*, actor: User, room: Conversation, lobby: int) -> Conversat
     parent_started_require(parent)
     if room.lobby_state == lobby:
         return room
-    Conversation.objects.filter(pk=room.pk).update(lobby_state=lobby, lobby_timer=None)
-    room.lobby_state, room.lobby_timer = lobby, None
     closing = lobby == Conversation.Lobby.NON_MODERATORS
+    # Closing ends the room's open request for assistance as a stop does (the flag back to 0, the
+    # request ended "stopped"): in a closed room nobody could reset it (assistance needs an open
+    # lobby), and the queue would list a room nobody can enter. An open request always has the
+    # flag (``assistance.request_open`` runs where it is set), so a room without it costs nothing.
+    ends_request = closing and room.breakout_room_status == Conversation.BreakoutStatus.ASSISTANCE_REQUESTED
+    flag = {"breakout_room_status": Conversation.BreakoutStatus.STOPPED} if ends_request else {}
+    Conversation.objects.filter(pk=room.pk).update(lobby_state=lobby, lobby_timer=None, **flag)
+    room.lobby_state, room.lobby_timer = lobby, None
+    if ends_request:
+        room.breakout_room_status = Conversation.BreakoutStatus.STOPPED
+        assistance.requests_end(room_id=room.pk, how=assistance.End.STOPPED, now=timezone.now())
+        reset = Conversation.BreakoutStatus.STOPPED
+        events_add(events=[_room_event("breakout.assistance", actor=actor, room=room, status=reset)])
     system_messages_post(
         actor=actor,
         messages=[SystemMessage(room_id=room.pk, key="breakout_room_closed" if closing else "breakout_room_opened")],
@@ -45,14 +74,7 @@ def _room_lobby_set(*, actor: User, room: Conversation, lobby: int) -> Conversat
     target = parent.token if closing else room.token
     events_add(
         events=[
-            NewEvent(
-                type="breakout.switchto",
-                token=room.token,
-                parent_token=parent.token,
-                actor_id=actor.username,
-                target_user_id=actor_id,
-                payload={"target": target},
-            )
+            _room_event("breakout.switchto", actor=actor, room=room, to_user=actor_id, target=target)
             for actor_id in students.values_list("actor_id", flat=True)
         ]
     )
@@ -62,9 +84,10 @@ def _room_lobby_set(*, actor: User, room: Conversation, lobby: int) -> Conversat
 @transaction.atomic
 @events_batch()
 def breakout_room_close(*, actor: User, room: Conversation) -> Conversation:
-    """Close the breakout room ``room`` of a started parent: its lobby only; its students are sent
-    to the parent. 400 ``room`` for a conversation that is not a breakout room, ``status`` when
-    the parent is not started; already closed: nothing changes."""
+    """Close the breakout room ``room`` of a started parent: its lobby; its students are sent to
+    the parent and its open request for assistance ends as on a stop (``breakout.assistance``
+    status 0 to the tree's moderators). 400 ``room`` for a conversation that is not a breakout
+    room, ``status`` when the parent is not started; already closed: nothing changes."""
     return _room_lobby_set(actor=actor, room=room, lobby=Conversation.Lobby.NON_MODERATORS)
 
 

@@ -309,6 +309,13 @@ def test_close_and_open_query_counts_do_not_grow(
         control.breakout_room_close(actor=owner, room=target)
     with django_assert_num_queries(10 + extra):
         control.breakout_room_open(actor=owner, room=target)
+    students_there = Attendee.objects.filter(room=target, participant_type=Attendee.ParticipantType.USER)
+    asker = students_there.select_related("user").first()
+    assert asker is not None and asker.user is not None
+    lifecycle.assistance_request(actor=asker.user, room=target)
+    # As the close above, and UPDATE the open request (the room's flag goes in the lobby's UPDATE).
+    with django_assert_num_queries(11 + extra):
+        control.breakout_room_close(actor=owner, room=target)
 
 
 def _postgres() -> bool:
@@ -457,6 +464,61 @@ def test_removing_the_rooms_ends_open_requests(
     lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert AssistanceRequest.objects.get().ended_how == "removed"
+
+
+def test_closing_a_room_ends_its_open_request_as_a_stop_would(
+    client_for: Client, room: Conversation, owner: User, moderator: User, student: User, started: Callable[..., list]
+) -> None:
+    other = add_students(room, 1)[0]
+    attendee_map = {parent_attendee(room, student).pk: 0, parent_attendee(room, other).pk: 1}
+    first, second = started(mode=2, attendee_map=json.dumps(attendee_map))
+    request_help(client_for(student), first.token)
+    request_help(client_for(other), second.token)
+    claim(client_for(moderator), first.token)
+    before = Event.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+    response = close_room(client_for(owner), first.token)
+
+    assert response.status_code == 200
+    assert ocs_data(response)["breakoutRoomStatus"] == 0
+    first.refresh_from_db()
+    assert (first.lobby_state, first.breakout_room_status) == (1, 0)
+    ended = AssistanceRequest.objects.get(room_id=first.pk)
+    assert ended.ended_how == "stopped" and ended.ended_at is not None
+    assert [e["roomToken"] for e in ocs_data(queue(client_for(owner), room.token))] == [second.token]
+    assert AssistanceRequest.objects.get(room_id=second.pk).ended_at is None
+    [event] = Event.objects.filter(pk__gt=before, type="breakout.assistance")
+    assert (event.token, event.parent_token, event.actor_id, event.payload) == (
+        first.token,
+        room.token,
+        "owner",
+        {"status": 0},
+    )
+    # Open again, the room can ask anew: the ended request is not in the way.
+    open_room(client_for(owner), first.token)
+    assert request_help(client_for(student), first.token).status_code == 200
+    assert AssistanceRequest.objects.filter(room_id=first.pk, ended_at__isnull=True).count() == 1
+
+
+def test_closing_a_room_ends_its_request_in_the_same_transaction(
+    room: Conversation, owner: User, student: User, student_in_first: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = student_in_first[0]
+    lifecycle.assistance_request(actor=student, room=first)
+
+    def fail(**kwargs: Any) -> None:
+        raise RuntimeError("the switchto events could not be written")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("live.services.events_record_bulk", fail)
+        with pytest.raises(RuntimeError):
+            control.breakout_room_close(actor=owner, room=first)
+
+    first.refresh_from_db()
+    assert (first.lobby_state, first.breakout_room_status) == (0, 2)
+    assert AssistanceRequest.objects.get().ended_at is None
+    control.breakout_room_close(actor=owner, room=first)
+    assert AssistanceRequest.objects.get().ended_how == "stopped"
 
 
 @SIZES
