@@ -404,10 +404,12 @@ class ConversationAvatar(models.Model):
     PostgreSQL, one host or several) serves it without shared file storage. Apart from the
     conversation row so that listing conversations never loads pictures."""
 
-    # Like Reaction.message: no database constraint, no ORM cascade (breakout rooms are deleted
-    # with raw deletes); only read for a live conversation whose ``avatar_mime`` is set.
+    # Deleted with its conversation: the ORM cascade of every ``delete()`` of conversations (a
+    # parent takes its breakout rooms' pictures too); the raw DELETE of breakout rooms
+    # (``breakout.services.lifecycle._breakout_rooms_delete``) deletes their pictures first. No
+    # database constraint, so that raw DELETE stays valid in any order within its transaction.
     room = models.OneToOneField(
-        Conversation, on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+        Conversation, on_delete=models.CASCADE, db_constraint=False, primary_key=True, related_name="+"
     )
     image = models.BinaryField()
     mime_type = models.CharField(max_length=16)

@@ -13,6 +13,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from breakout.services.lifecycle import breakout_remove
 from conversations.models import Attendee, Conversation, ConversationAvatar
 from tests.conftest import OCS, ocs_data
 from tests.conversations.helpers import breakout_rooms_build
@@ -280,3 +281,46 @@ def test_greyscale_and_cmyk_photos_are_stored_as_jpeg(
     assert response.status_code == 200
     with Image.open(io.BytesIO(bytes(ConversationAvatar.objects.get(room=room).image))) as picture:
         assert (picture.format, picture.size) == ("JPEG", (512, 512))
+
+
+# -- a deleted conversation takes its picture with it -------------------------------------------
+
+
+def pictured(client_for: ClientFor, owner: User, *rooms: Conversation) -> None:
+    for room in rooms:
+        assert client_for(owner).post(avatar_url(room), upload(image_bytes()), format="multipart").status_code == 200
+
+
+def test_deleting_a_conversation_deletes_its_picture_and_its_breakout_rooms_pictures(
+    client_for: ClientFor, room: Conversation, owner: User
+) -> None:
+    breakout = breakout_rooms_build(room, count=1, started=True)[0]
+    kept = ConversationFactory(type=Conversation.Type.GROUP)
+    AttendeeFactory(room=kept, user=owner, participant_type=Attendee.ParticipantType.OWNER)
+    pictured(client_for, owner, room, breakout, kept)
+
+    response = client_for(owner).delete(f"{OCS}/apps/spreed/api/v4/room/{room.token}")
+
+    assert response.status_code == 200
+    assert list(ConversationAvatar.objects.values_list("room_id", flat=True)) == [kept.pk]
+
+
+def test_the_last_user_leaving_deletes_the_conversation_with_its_picture(client_for: ClientFor, owner: User) -> None:
+    alone = ConversationFactory(type=Conversation.Type.GROUP)
+    AttendeeFactory(room=alone, user=owner, participant_type=Attendee.ParticipantType.OWNER)
+    pictured(client_for, owner, alone)
+
+    response = client_for(owner).delete(f"{OCS}/apps/spreed/api/v4/room/{alone.token}/participants/self")
+
+    assert response.status_code == 200
+    assert not Conversation.objects.filter(pk=alone.pk).exists()
+    assert not ConversationAvatar.objects.exists()
+
+
+def test_removing_breakout_rooms_deletes_their_pictures(client_for: ClientFor, room: Conversation, owner: User) -> None:
+    rooms = breakout_rooms_build(room, count=2, started=True)
+    pictured(client_for, owner, room, *rooms)
+
+    breakout_remove(actor=owner, parent=room)
+
+    assert list(ConversationAvatar.objects.values_list("room_id", flat=True)) == [room.pk]

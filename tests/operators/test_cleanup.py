@@ -150,8 +150,9 @@ def test_orphan_removal_costs_the_same_queries_for_one_or_many_rooms(
     # savepoint, read orphans, lock parents, then Django's cascading delete: collect the rooms'
     # breakout children (none), delete messages, attendees (by room and by breakout_parent),
     # breakout rounds of the rooms (none: rounds belong to parents), their timers and assistance
-    # requests (none: both belong to parents), the rooms; release savepoint.
-    with django_assert_num_queries(12) as small:
+    # requests (none: both belong to parents), their uploaded pictures, the rooms; release
+    # savepoint.
+    with django_assert_num_queries(13) as small:
         assert len(breakout_orphans_remove(dry_run=False)) == 1
     make_orphans(6)
     with django_assert_num_queries(len(small.captured_queries)):
