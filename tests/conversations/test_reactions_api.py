@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, Reaction
-from tests.conftest import V1, ocs_data
+from tests.conftest import V1, V4, ocs_data
 from tests.conversations.helpers import breakout_rooms_build
 from tests.factories import AttendeeFactory, ChatMessageFactory, UserFactory
 
@@ -263,3 +263,26 @@ def test_listing_the_reactions_of_a_message_takes_a_constant_number_of_queries(
         response = client.get(reaction_url(room, comment))
 
     assert len(ocs_data(response)[THUMBS]) == count
+
+
+def test_the_hidden_reaction_messages_are_not_unread_messages_as_in_talk(
+    client_for: ClientFor, room: Conversation, owner: User, student: User, moderator: User
+) -> None:
+    # Talk's ChatManager::getUnreadCount counts the verbs "comment" and "object_shared" only;
+    # reactions are stored with the verbs "reaction" / "reaction_deleted" and their revocations as
+    # system messages, so none of them makes a conversation unread.
+    posted = client_for(student).post(f"{V1}/chat/{room.token}", {"message": "hello"}, format="json")
+    message_id = ocs_data(posted)["id"]
+
+    def unread() -> int:
+        return int(ocs_data(client_for(owner).get(f"{V4}/room/{room.token}"))["unreadMessages"])
+
+    before = unread()
+    for reacting in (student, moderator):
+        client_for(reacting).post(reaction_url(room, message_id), {"reaction": THUMBS}, format="json")
+    client_for(moderator).delete(reaction_url(room, message_id), {"reaction": THUMBS}, format="json")
+
+    hidden = ChatMessage.objects.filter(room=room, pk__gt=message_id).values_list("system_message", flat=True)
+    assert sorted(hidden) == ["reaction", "reaction_deleted", "reaction_revoked"]
+    assert before == 1
+    assert unread() == before
