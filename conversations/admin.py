@@ -13,21 +13,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from accounts.authentication import authenticated_user
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.services.lifecycle import conversation_create, room_name_clean
-from conversations.services.room_settings import conversation_rename
+from conversations.services.operator_settings import ROOM_SETTINGS, conversation_settings_save_by_operator
 from project.admin_helpers import admin_link, changelist_link, count_of
 from project.errors import ServiceError
 
 # --- conversations ----------------------------------------------------------------------------
+
+# Where ``save_model`` leaves a service's refusal for ``response_change`` (one request's attribute).
+REFUSAL_ATTRIBUTE = "_conversation_settings_refusal"
 
 
 class ConversationKindFilter(admin.SimpleListFilter):
@@ -173,20 +176,7 @@ class ConversationAdmin(admin.ModelAdmin):
         ("Breakout rooms", {"fields": ("breakout_mode", "breakout_status", "rooms_link")}),
         (
             "Settings",
-            {
-                "fields": (
-                    "lobby_state",
-                    "lobby_timer",
-                    "read_only",
-                    "listable",
-                    "message_expiration",
-                    "default_permissions",
-                    "call_permissions",
-                    "sip_enabled",
-                    "recording_consent",
-                    "mention_permissions",
-                )
-            },
+            {"fields": ROOM_SETTINGS},  # each saved through its service (operator_settings)
         ),
         ("Activity", {"fields": ("call_flags", "active_since", "last_activity", "created_at")}),
     )
@@ -237,19 +227,35 @@ class ConversationAdmin(admin.ModelAdmin):
         return conversation_create(actor=values["owner"], room_type=values["type"], name=values["name"])
 
     def save_model(self, request: HttpRequest, obj: Conversation, form: ModelForm, change: bool) -> None:
-        """A new conversation was created by ``save_form`` (the service). A rename goes through
-        ``conversation_rename`` (tree lock, ``conversation_renamed`` system message with the
-        operator as actor); the other settings are saved as edited."""
+        """A new conversation was created by ``save_form`` (the service). Changed settings go
+        through ``conversation_settings_save_by_operator``: each through the API's service (tree
+        lock, its rules and system messages, with the operator as actor). A refusal (the API's
+        error key) changes nothing and is shown by ``response_change``."""
         if not change:
             return
-        if "name" not in form.changed_data:
-            super().save_model(request, obj, form, change)
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changes:
             return
-        new_name = obj.name
-        obj.name = form.initial["name"]
-        super().save_model(request, obj, form, change)
-        renamed = conversation_rename(actor=authenticated_user(request), room=obj, name=new_name, by_operator=True)
-        obj.name = renamed.name
+        try:
+            saved = conversation_settings_save_by_operator(actor=authenticated_user(request), room=obj, changes=changes)
+        except ServiceError as refusal:  # the service's transaction rolled back: nothing changed
+            setattr(request, REFUSAL_ATTRIBUTE, refusal)
+            return
+        for name in changes:
+            setattr(obj, name, getattr(saved, name))
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, REFUSAL_ATTRIBUTE, None) is not None:
+            return None  # no history entry for a change that did not happen
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Conversation) -> HttpResponse:
+        refusal: ServiceError | None = getattr(request, REFUSAL_ATTRIBUTE, None)
+        if refusal is None:
+            return super().response_change(request, obj)
+        reason = refusal.key or refusal.message or "refused"
+        self.message_user(request, f"Nothing was changed: the change was refused ({reason}).", messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if change:

@@ -14,7 +14,7 @@ from accounts.models import User
 from conversations.models import Attendee, Conversation
 from conversations.permissions import PERMISSION_CUSTOM, effective_permissions
 from conversations.services.chat_guards import attendee_relock
-from conversations.services.primitives import SystemMessage, system_messages_post
+from conversations.services.primitives import SystemMessage, room_tree_lock, system_messages_post
 from project.errors import BadRequest, Forbidden, NotFound
 
 # Talk's Participant::NOTIFY_DEFAULT, _ALWAYS, _MENTION, _NEVER and NOTIFY_CALLS_OFF, _ON.
@@ -72,7 +72,16 @@ def conversation_read_only_set(*, actor: User, attendee: Attendee, state: int) -
     """Lock (1) or unlock (0) the chat of a group or public conversation (400 ``type``,
     ``value``), posting ``read_only`` or ``read_only_off`` when the state changes."""
     attendee = moderator_relock(attendee)
-    room = attendee.room
+    return _read_only_apply(actor=actor, room=attendee.room, state=state)
+
+
+@transaction.atomic
+def conversation_read_only_set_by_operator(*, actor: User, room: Conversation, state: int) -> Conversation:
+    """``conversation_read_only_set`` by a site operator (the admin), who need not be an attendee."""
+    return _read_only_apply(actor=actor, room=room_tree_lock(room), state=state)
+
+
+def _read_only_apply(*, actor: User, room: Conversation, state: int) -> Conversation:
     if room.type not in READ_ONLY_TYPES:
         raise BadRequest("type")
     if state not in READ_ONLY_STATES:
@@ -92,7 +101,19 @@ def conversation_default_permissions_set(*, attendee: Attendee, mode: str, permi
     if mode != "default":
         raise BadRequest("mode")
     attendee = moderator_relock(attendee)
-    room = attendee.room
+    room = _default_permissions_apply(room=attendee.room, permissions=permissions)
+    attendee.permissions = 0
+    return room
+
+
+@transaction.atomic
+def conversation_default_permissions_set_by_operator(*, room: Conversation, permissions: int) -> Conversation:
+    """``conversation_default_permissions_set`` by a site operator (the admin), who need not be
+    an attendee."""
+    return _default_permissions_apply(room=room_tree_lock(room), permissions=permissions)
+
+
+def _default_permissions_apply(*, room: Conversation, permissions: int) -> Conversation:
     if room.type in NO_PERMISSION_TYPES:
         raise BadRequest("type")
     if room.parent_id is not None:
@@ -104,7 +125,6 @@ def conversation_default_permissions_set(*, attendee: Attendee, mode: str, permi
     Conversation.objects.filter(pk=room.pk).update(default_permissions=permissions)
     Attendee.objects.filter(room=room).exclude(permissions=0).update(permissions=0)
     room.default_permissions = permissions
-    attendee.permissions = 0
     return room
 
 

@@ -15,21 +15,20 @@ from conversations.services.primitives import (
     SystemMessage,
     chat_events_add,
     datetime_from_timestamp,
-    moderator_recheck,
-    room_tree_lock,
     system_messages_post,
 )
+from conversations.services.room_settings import room_settings_lock
 from project.errors import BadRequest
 
 
 @transaction.atomic
-def conversation_lobby_set(*, actor: User, room: Conversation, state: int, timer: int | None = None) -> Conversation:
+def conversation_lobby_set(
+    *, actor: User, room: Conversation, state: int, timer: int | None = None, by_operator: bool = False
+) -> Conversation:
     """Turn the lobby on (1) or off (0). A breakout room's lobby is driven by start/stop only, so
-    that it stays on exactly when its parent is stopped: 400 ``breakout-room``."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    moderator_recheck(room=room, actor=actor)
+    that it stays on exactly when its parent is stopped: 400 ``breakout-room``. ``by_operator``:
+    as for ``room_settings.conversation_rename``."""
+    room = room_settings_lock(actor=actor, room=room, by_operator=by_operator)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     tree_rules().setting_change_check(room=room, setting=RoomSetting.LOBBY, enable=bool(state))

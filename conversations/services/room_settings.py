@@ -18,16 +18,23 @@ MESSAGE_EXPIRATION_MAX_SECONDS = 2**31 - 1
 LISTABLE_MESSAGES = {0: "listable_none", 1: "listable_users", 2: "listable_all"}
 
 
+def room_settings_lock(*, actor: User, room: Conversation, by_operator: bool) -> Conversation:
+    """The tree lock and, unless ``by_operator`` (a site operator in the admin, authorised by its
+    permissions, who need not be an attendee), the caller's moderator role read again under it:
+    checks read the room and the role under the lock, since a concurrent writer of the tree (a
+    demotion, a switch to public...) may have changed them. Returns the room read under the lock."""
+    room = room_tree_lock(room)
+    if not by_operator:
+        moderator_recheck(room=room, actor=actor)
+    return room
+
+
 @transaction.atomic
 def conversation_rename(*, actor: User, room: Conversation, name: str, by_operator: bool = False) -> Conversation:
     """Rename a conversation (not a one-to-one: its name is the pair of user ids) and post
     ``conversation_renamed``. ``by_operator``: a site operator (the admin) who need not be a
     moderator of the room."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    if not by_operator:
-        moderator_recheck(room=room, actor=actor)
+    room = room_settings_lock(actor=actor, room=room, by_operator=by_operator)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     name = room_name_clean(name)
@@ -47,12 +54,12 @@ def conversation_rename(*, actor: User, room: Conversation, name: str, by_operat
 
 
 @transaction.atomic
-def conversation_description_set(*, actor: User, room: Conversation, description: str) -> Conversation:
-    """Set (or, with "", remove) the description: at most 2000 characters."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    moderator_recheck(room=room, actor=actor)
+def conversation_description_set(
+    *, actor: User, room: Conversation, description: str, by_operator: bool = False
+) -> Conversation:
+    """Set (or, with "", remove) the description: at most 2000 characters. ``by_operator``: as for
+    ``conversation_rename``."""
+    room = room_settings_lock(actor=actor, room=room, by_operator=by_operator)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
     description = description.strip()
@@ -67,13 +74,13 @@ def conversation_description_set(*, actor: User, room: Conversation, description
 
 
 @transaction.atomic
-def conversation_listable_set(*, actor: User, room: Conversation, scope: int) -> Conversation:
+def conversation_listable_set(
+    *, actor: User, room: Conversation, scope: int, by_operator: bool = False
+) -> Conversation:
     """Who may find the conversation: 0 participants only, 1 users, 2 everyone. Breakout rooms stay
-    0 (400 ``breakout-room`` when the value would change)."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    moderator_recheck(room=room, actor=actor)
+    0 (400 ``breakout-room`` when the value would change). ``by_operator``: as for
+    ``conversation_rename``."""
+    room = room_settings_lock(actor=actor, room=room, by_operator=by_operator)
     if scope not in LISTABLE_MESSAGES:
         raise BadRequest("scope")
     if room.type == Conversation.Type.ONE_TO_ONE:
@@ -130,12 +137,12 @@ def conversation_password_set(*, actor: User, room: Conversation, password: str)
 
 
 @transaction.atomic
-def conversation_message_expiration_set(*, actor: User, room: Conversation, seconds: int) -> Conversation:
-    """Let new chat messages expire after ``seconds`` (0 = never). Not on breakout rooms."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    moderator_recheck(room=room, actor=actor)
+def conversation_message_expiration_set(
+    *, actor: User, room: Conversation, seconds: int, by_operator: bool = False
+) -> Conversation:
+    """Let new chat messages expire after ``seconds`` (0 = never). Not on breakout rooms.
+    ``by_operator``: as for ``conversation_rename``."""
+    room = room_settings_lock(actor=actor, room=room, by_operator=by_operator)
     tree_rules().setting_change_check(room=room, setting=RoomSetting.MESSAGE_EXPIRATION)
     if not 0 <= seconds <= MESSAGE_EXPIRATION_MAX_SECONDS:
         raise BadRequest("seconds")
