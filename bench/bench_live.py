@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
 V1 = "/ocs/v2.php/apps/spreed/api/v1"
+REQUEST_TIMEOUT_SECONDS = 60
 
 
 def rss_mb(pid: int) -> float:
@@ -84,6 +85,11 @@ async def quiet(pid: int, *, limit: float, window: float = 1.0, busy: float = 0.
 
 
 async def request(port: int, method: str, path: str, auth: str, body: str = "") -> tuple[int, bytes]:
+    """One request on a connection of its own; at most ``REQUEST_TIMEOUT_SECONDS``."""
+    return await asyncio.wait_for(_request(port, method, path, auth, body), REQUEST_TIMEOUT_SECONDS)
+
+
+async def _request(port: int, method: str, path: str, auth: str, body: str = "") -> tuple[int, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = (
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\nOCS-APIRequest: true\r\n"
