@@ -47,7 +47,7 @@ from bench import http_load  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 # A waiting-clients run takes about a minute and a half (migrate, seed, 2,000 connects and their
 # first reads, the wake, at most 30 s of timeouts); one that hangs must not eat the suite's budget.
-LIVE_PART_LIMIT_SECONDS = 240
+LIVE_PART_LIMIT_SECONDS = 180
 
 
 @contextlib.contextmanager
