@@ -123,7 +123,9 @@ def test_waiters_woken_together_get_their_own_answers_and_a_removed_one_gets_non
             )
             for c, params in clients
         ]
-        while first_reads < len(polls):  # every first read done: all of them wait now
+        for _ in range(1500):  # every first read done: all of them wait now (at most 30 s)
+            if first_reads == len(polls):
+                break
             await asyncio.sleep(0.02)
         assert hub.get_hub().count == len(polls)
         await sync_to_async(post, thread_sensitive=False)()
