@@ -73,6 +73,7 @@ class RoomWaker:
         return await future
 
     async def _run(self) -> None:
+        batch: list[tuple[WaitTicket, asyncio.Future[WakeAnswer]]] = []
         try:
             while self.pending:
                 await asyncio.sleep(BATCH_WINDOW_SECONDS)
@@ -89,7 +90,7 @@ class RoomWaker:
                         future.set_result(answer)
         finally:
             self.task = None
-            for _, future in self.pending:  # only when cancelled mid-batch: let them re-read
+            for _, future in batch + self.pending:  # only when cancelled mid-batch: let them re-read
                 if not future.done():
                     future.set_result(FALLBACK)
             self.pending = []
