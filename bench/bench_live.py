@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
 V1 = "/ocs/v2.php/apps/spreed/api/v1"
+REQUEST_TIMEOUT_SECONDS = 60
 
 
 def rss_mb(pid: int) -> float:
@@ -58,7 +59,37 @@ def threads(pid: int) -> int:
     return count
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its children, in seconds."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    total = 0
+    for one in [pid, *map(int, children)]:
+        with contextlib.suppress(FileNotFoundError, IndexError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def quiet(pid: int, *, limit: float, window: float = 1.0, busy: float = 0.1) -> float:
+    """Wait until the server uses less than ``busy`` CPU seconds per ``window`` (its waiting
+    clients are all parked), at most ``limit`` seconds; returns the seconds waited."""
+    began = time.monotonic()
+    before = cpu_seconds(pid)
+    while time.monotonic() - began < limit:
+        await asyncio.sleep(window)
+        now = cpu_seconds(pid)
+        if now - before < busy * window:
+            break
+        before = now
+    return time.monotonic() - began
+
+
 async def request(port: int, method: str, path: str, auth: str, body: str = "") -> tuple[int, bytes]:
+    """One request on a connection of its own; at most ``REQUEST_TIMEOUT_SECONDS``."""
+    return await asyncio.wait_for(_request(port, method, path, auth, body), REQUEST_TIMEOUT_SECONDS)
+
+
+async def _request(port: int, method: str, path: str, auth: str, body: str = "") -> tuple[int, bytes]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     head = (
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth}\r\nOCS-APIRequest: true\r\n"
@@ -116,7 +147,10 @@ async def run(port: int, pid: int, token: str, clients: int, settle: float) -> d
             await asyncio.sleep(0.05)
     while len(opened) < clients:
         await asyncio.sleep(0.05)
-    await asyncio.sleep(settle)  # the server reads and checks every request, then they wait
+    # The server reads and checks every request before it parks it: wait until its processes
+    # are idle (every first read done), at most ``settle`` seconds.
+    await asyncio.sleep(1.0)
+    waited = await quiet(pid, limit=settle)
     ramp = time.monotonic() - started
     holding_mb, holding_threads = rss_mb(pid), threads(pid)
     status, _ = await request(port, "POST", f"{V1}/chat/{token}", student, urllib.parse.urlencode({"message": "go"}))
@@ -127,6 +161,7 @@ async def run(port: int, pid: int, token: str, clients: int, settle: float) -> d
         "clients": clients,
         "answers by status": dict(statuses),
         "ramp + settle (s)": round(ramp, 1),
+        "server idle before the post": "yes" if waited < settle else f"no (still busy after {settle:.0f} s)",
         "server RSS idle (MiB)": round(idle_mb, 1),
         "server RSS holding (MiB)": round(holding_mb, 1),
         "per waiting client (KiB)": round((holding_mb - idle_mb) * 1024 / clients, 1),
@@ -141,7 +176,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--settle", type=float, default=10.0, help="seconds to wait after the last connect")
+    parser.add_argument(
+        "--settle", type=float, default=60.0, help="most seconds to wait for the server to be idle after the connects"
+    )
     parser.add_argument("--redis", action="store_true", help="fan out through Redis (REDIS_URL)")
     parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     args = parser.parse_args()

@@ -47,6 +47,13 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {results['machine']}; load after: {load_after}; {results.get('minutes')} min.",
         "",
     ]
+    parts = results.get("parts", {})
+    if parts:
+        lines += ["| part | elapsed | load (1 min) at its end |", "|---|---|---|"]
+        for part, figures in parts.items():
+            seconds = figures["seconds"]
+            lines.append(f"| {part} | {seconds / 60:.1f} min ({seconds:.0f} s) | {figures['load at its end']} |")
+        lines.append("")
     lines += ["| Measure | make serve (SQLite) | production (PostgreSQL + Redis) | Target |", "|---|---|---|---|"]
     for title, prefix in (
         ("`GET /v4/room` (user in 50 conversations) ÷ floor req/s", "GET /v4/room ("),

@@ -5,7 +5,7 @@
 Needs PostgreSQL (``BENCH_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432/bench``:
 throw-away databases ``<name>_lc``/``_http``/``_live_bench`` are created beside it and dropped)
 and Redis at ``redis://127.0.0.1:6379/0`` (the production recipe's cache), and ``wrk``
-(``bench/setup.sh`` installs Debian's package). Ports ``BENCH_PORT`` .. ``BENCH_PORT+20``
+(``bench/setup.sh`` installs Debian's package). Ports ``BENCH_PORT+1`` .. ``BENCH_PORT+5``
 (default 18800).
 
 Parts, each a ratio to a floor measured in the same run, interleaved, with the spread of the
@@ -45,6 +45,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import http_load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# A waiting-clients run takes about a minute and a half (migrate, seed, 2,000 connects and their
+# first reads, the wake, at most 30 s of timeouts); one that hangs must not eat the suite's budget.
+LIVE_PART_LIMIT_SECONDS = 180
 
 
 @contextlib.contextmanager
@@ -66,6 +69,22 @@ def postgres_database(base_url: str, suffix: str) -> Iterator[str]:
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def timed(results: dict[str, object], part: str) -> Iterator[None]:
+    """Record the wall time of one part (seconds, with the load average at its end) under
+    ``results["parts"]``; the report prints them."""
+    began = time.monotonic()
+    log(f"{part}: started")
+    try:
+        yield
+    finally:
+        elapsed = round(time.monotonic() - began, 1)
+        parts = results.setdefault("parts", {})
+        assert isinstance(parts, dict)
+        parts[part] = {"seconds": elapsed, "load at its end": round(os.getloadavg()[0], 1)}
+        log(f"{part}: {elapsed} s")
 
 
 def lifecycle(env: dict[str, str], *, sizes: str, rounds: int) -> dict:
@@ -106,11 +125,17 @@ def http_part(
     return result
 
 
-def live_part(env: dict[str, str], port: int, clients: int) -> str:
-    done = subprocess.run(
-        [sys.executable, "bench/bench_live.py", "--clients", str(clients), "--port", str(port), "--settle", "5"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+def live_part(env: dict[str, str], port: int, clients: int, *, settle: float) -> str:
+    """``bench/bench_live.py`` (it waits until the server is idle, at most ``settle`` s, before
+    the post, and bounds every request), with a hard limit on the whole run."""
+    command = [sys.executable, "bench/bench_live.py", "--clients", str(clients), "--port", str(port)]
+    try:
+        done = subprocess.run(
+            [*command, "--settle", str(settle)], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=LIVE_PART_LIMIT_SECONDS, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as error:
+        return f"(did not finish within {LIVE_PART_LIMIT_SECONDS} s) {str(error.stderr or '')[-1500:]}"
     return done.stdout + (f"\n(exit {done.returncode}) {done.stderr[-1500:]}" if done.returncode else "")
 
 
@@ -130,12 +155,15 @@ def main() -> int:
     )
     parser.add_argument("--lifecycle-rounds", type=int, default=3)
     parser.add_argument("--live-clients", type=int, default=2000)
+    parser.add_argument(
+        "--live-settle", type=float, default=45.0, help="most seconds for the waiting clients' first reads"
+    )
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: lifecycle,http,live")
     args = parser.parse_args()
     sizes = "30,300,3000"
     if args.quick:
         args.rounds, args.seconds, args.flood_seconds, args.lifecycle_rounds = 1, 1.0, 4.0, 1
-        args.live_clients, args.students, sizes = 50, 40, "30,300"
+        args.live_clients, args.students, sizes, args.live_settle = 50, 40, "30,300", 10.0
         args.sqlite_flood_students = min(args.sqlite_flood_students, 20)
     skip = set(filter(None, args.skip.split(",")))
     postgres = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench")
@@ -152,32 +180,37 @@ def main() -> int:
     }
 
     if "lifecycle" not in skip:
-        with postgres_database(postgres, "lc") as url:
-            log("lifecycle on PostgreSQL")
+        with timed(results, "lifecycle on PostgreSQL"), postgres_database(postgres, "lc") as url:
             results["lifecycle postgresql"] = lifecycle(
                 http_load.base_env(url), sizes=sizes, rounds=args.lifecycle_rounds
             )
-        log("lifecycle on SQLite")
-        results["lifecycle sqlite"] = lifecycle(
-            http_load.base_env(f"sqlite:///{workdir / 'lifecycle.sqlite3'}"),
-            sizes=sizes,
-            rounds=max(1, args.lifecycle_rounds - 1),
-        )
+        with timed(results, "lifecycle on SQLite"):
+            results["lifecycle sqlite"] = lifecycle(
+                http_load.base_env(f"sqlite:///{workdir / 'lifecycle.sqlite3'}"),
+                sizes=sizes,
+                rounds=max(1, args.lifecycle_rounds - 1),
+            )
     if "http" not in skip:
-        results["make serve (SQLite, 2 uvicorn workers)"] = http_part(
-            "serve", http_load.base_env(f"sqlite:///{workdir / 'http.sqlite3'}"), workdir, port + 1,
-            workers=2, args=args, sync_port=port + 2, flood_students=args.sqlite_flood_students,
-        )  # fmt: skip
-        with postgres_database(postgres, "http") as url:
+        with timed(results, "reads, authentication, ASGI vs sync: make serve (SQLite)"):
+            results["make serve (SQLite, 2 uvicorn workers)"] = http_part(
+                "serve", http_load.base_env(f"sqlite:///{workdir / 'http.sqlite3'}"), workdir, port + 1,
+                workers=2, args=args, sync_port=port + 2, flood_students=args.sqlite_flood_students,
+            )  # fmt: skip
+        production = "reads, authentication, switch flood: production (PostgreSQL + Redis)"
+        with timed(results, production), postgres_database(postgres, "http") as url:
             results["production recipe (PostgreSQL + Redis, 4 uvicorn workers)"] = http_part(
                 "production", http_load.base_env(url, REDIS_URL=redis), workdir, port + 3,
                 workers=4, args=args, sync_port=0, flood_students=args.students,
             )  # fmt: skip
     if "live" not in skip:
-        log("2,000 waiting clients on SQLite")
-        results["live SQLite"] = live_part(http_load.base_env(""), port + 10, args.live_clients)
-        log("2,000 waiting clients on PostgreSQL")
-        results["live PostgreSQL"] = live_part(http_load.base_env(postgres), port + 11, args.live_clients)
+        with timed(results, "2,000 waiting clients on SQLite"):
+            results["live SQLite"] = live_part(
+                http_load.base_env(""), port + 4, args.live_clients, settle=args.live_settle
+            )
+        with timed(results, "2,000 waiting clients on PostgreSQL"):
+            results["live PostgreSQL"] = live_part(
+                http_load.base_env(postgres), port + 5, args.live_clients, settle=args.live_settle
+            )
     results["minutes"] = round((time.monotonic() - began) / 60, 1)
     results["load after"] = os.getloadavg()
     (workdir / "results.json").write_text(json.dumps(results, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -100,3 +101,19 @@ def chat_read_marker_advance(*, attendee: Attendee, message_id: int) -> None:
         return
     with transaction.atomic():
         Attendee.objects.filter(pk=attendee.pk, last_read_message__lt=message_id).update(last_read_message=message_id)
+
+
+def chat_read_markers_advance(*, targets: Mapping[int, int]) -> None:
+    """``chat_read_marker_advance`` for many attendees at once (attendee id -> message id, the
+    rows already known to be behind): one UPDATE per distinct message id, in one transaction, so
+    a mass wake-up of long polls of one room costs one statement, not one per waiter."""
+    by_message: dict[int, list[int]] = {}
+    for attendee_id, message_id in targets.items():
+        by_message.setdefault(message_id, []).append(attendee_id)
+    if not by_message:
+        return
+    with transaction.atomic():
+        for message_id in sorted(by_message):
+            Attendee.objects.filter(pk__in=sorted(by_message[message_id]), last_read_message__lt=message_id).update(
+                last_read_message=message_id
+            )
