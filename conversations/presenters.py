@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
-
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, Poll, Reaction, Reminder
 from conversations.permissions import (
@@ -23,7 +21,12 @@ from conversations.permissions import (
     effective_permissions,
     is_held_in_lobby,
 )
-from conversations.selectors import CallerRoom, breakout_tree_caller_rooms, caller_rooms
+from conversations.selectors import (
+    CallerRoom,
+    breakout_rooms_caller_rooms,
+    breakout_tree_caller_rooms,
+    caller_room,
+)
 from conversations.talk_selectors import (
     mention_matches,
     poll_vote_details,
@@ -31,7 +34,6 @@ from conversations.talk_selectors import (
     reactions_of_viewer,
     upcoming_reminders,
 )
-from project.errors import NotFound
 from project.ocs.renderers import JsonObject
 
 
@@ -410,18 +412,16 @@ def caller_room_payload(caller_room: CallerRoom) -> dict[str, Any]:
     )
 
 
-def room_payloads_for_user(*, user: User, rooms: Q | None = None) -> list[dict[str, Any]]:
-    """Every conversation of ``user`` (optionally filtered by ``rooms``, a Q on Attendee),
-    formatted for them, in ascending id order (two queries, see ``caller_rooms``)."""
-    return [caller_room_payload(caller_room) for caller_room in caller_rooms(user=user, rooms=rooms)]
-
-
 def room_payload_for_user(*, user: User, room: Conversation) -> dict[str, Any]:
-    """One conversation formatted for ``user`` (who must be an attendee of it, else 404)."""
-    payloads = room_payloads_for_user(user=user, rooms=Q(room=room))
-    if not payloads:
-        raise NotFound()
-    return payloads[0]
+    """One conversation formatted for ``user`` (who must be an attendee of it, else 404): one
+    query."""
+    return caller_room_payload(caller_room(user=user, room=room))
+
+
+def breakout_rooms_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
+    """The breakout rooms of ``parent`` that ``user`` is in, formatted for them, by ascending id:
+    one query."""
+    return [caller_room_payload(found) for found in breakout_rooms_caller_rooms(user=user, parent=parent)]
 
 
 def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
