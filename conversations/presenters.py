@@ -23,7 +23,6 @@ from conversations.permissions import (
 )
 from conversations.selectors import (
     CallerRoom,
-    breakout_rooms_caller_rooms,
     breakout_tree_caller_rooms,
     caller_room,
 )
@@ -416,12 +415,6 @@ def room_payload_for_user(*, user: User, room: Conversation) -> dict[str, Any]:
     """One conversation formatted for ``user`` (who must be an attendee of it, else 404): one
     query."""
     return caller_room_payload(caller_room(user=user, room=room))
-
-
-def breakout_rooms_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
-    """The breakout rooms of ``parent`` that ``user`` is in, formatted for them, by ascending id:
-    one query."""
-    return [caller_room_payload(found) for found in breakout_rooms_caller_rooms(user=user, parent=parent)]
 
 
 def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:

@@ -56,23 +56,23 @@ class CallerRoom:
         return self.attendee.room
 
 
+def _caller_room(row: sql_reads.CallerRoomRow) -> CallerRoom:
+    room = row.attendee.room
+    display_name = None
+    if room.type == Conversation.Type.ONE_TO_ONE:
+        display_name = row.partner_display_name or room.name
+    return CallerRoom(
+        attendee=row.attendee,
+        last_message=row.last_message,
+        unread_messages=row.unread_messages,
+        last_common_read_message=row.last_common_read_message,
+        display_name=display_name,
+    )
+
+
 def _caller_rooms(*, user: User, scope: sql_reads.RoomScope, params: Sequence[Any] = ()) -> list[CallerRoom]:
-    result = []
-    for row in sql_reads.caller_room_rows(user_id=user.pk, username=user.username, scope=scope, scope_params=params):
-        room = row.attendee.room
-        display_name = None
-        if room.type == Conversation.Type.ONE_TO_ONE:
-            display_name = row.partner_display_name or room.name
-        result.append(
-            CallerRoom(
-                attendee=row.attendee,
-                last_message=row.last_message,
-                unread_messages=row.unread_messages,
-                last_common_read_message=row.last_common_read_message,
-                display_name=display_name,
-            )
-        )
-    return result
+    rows = sql_reads.caller_room_rows(user_id=user.pk, username=user.username, scope=scope, scope_params=params)
+    return [_caller_room(row) for row in rows]
 
 
 def caller_rooms(*, user: User, modified_since: datetime | None = None) -> list[CallerRoom]:
@@ -96,9 +96,11 @@ def caller_room(*, user: User, room: Conversation | None = None, token: str | No
     return found[0]
 
 
-def breakout_rooms_caller_rooms(*, user: User, parent: Conversation) -> list[CallerRoom]:
-    """The breakout rooms of ``parent`` that ``user`` is in, by ascending id: one query."""
-    return _caller_rooms(user=user, scope=sql_reads.RoomScope.OF_PARENT, params=[parent.pk])
+def breakout_listing_caller_rooms(*, user: User, parent: Conversation) -> list[tuple[Conversation, CallerRoom | None]]:
+    """Every breakout room of ``parent`` by ascending id, with ``user``'s view of it where they
+    are an attendee of it (None elsewhere): one query."""
+    rows = sql_reads.breakout_listing_rows(user_id=user.pk, username=user.username, parent_id=parent.pk)
+    return [(room, _caller_room(row) if row is not None else None) for room, row in rows]
 
 
 def breakout_tree_caller_rooms(*, user: User, parent: Conversation) -> list[CallerRoom]:

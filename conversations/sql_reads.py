@@ -130,8 +130,8 @@ class CallerRoomRow:
 
 
 class RoomScope(Enum):
-    """Which of the caller's rooms ``caller_room_rows`` reads (``a`` is the caller's attendee
-    row, ``r`` its room); the value is the statement's extra condition, with its parameters."""
+    """Which rooms ``caller_room_rows`` reads (``r`` is the room, ``a`` the caller's attendee row
+    in it); the value is the statement's condition, with its parameters."""
 
     ALL = ""
     MODIFIED_SINCE = "AND r.{last_activity} >= %s"  # a datetime
@@ -141,7 +141,9 @@ class RoomScope(Enum):
     TREE = "AND (r.{id} = %s OR r.{parent_id} = %s)"  # a parent id twice: it and its breakout rooms
 
 
-def _caller_rooms_sql(scope: RoomScope) -> str:
+def _caller_rooms_sql(scope: RoomScope, *, every_room: bool) -> str:
+    """The statement of ``caller_room_rows`` (``every_room`` false: only rooms the caller is in)
+    and ``breakout_listing_rows`` (true: every room of the scope, the caller's row or NULLs)."""
     attendees, rooms, messages = _table(Attendee), _table(Conversation), _table(ChatMessage)
     condition = scope.value.format(**{name: _q(name) for name in ("id", "token", "parent_id", "last_activity")})
     users = "%s"  # Attendee.ACTOR_USERS, a parameter like every value
@@ -149,58 +151,79 @@ def _caller_rooms_sql(scope: RoomScope) -> str:
         f"SELECT {_ATTENDEE.select_list()}, {_ROOM.select_list()}, {_PARENT.select_list()},"
         f" {_LAST_MESSAGE.select_list()},"
         # unread: comments after the caller's read marker that others wrote
-        f" (SELECT COUNT(*) FROM {messages} u WHERE u.{_q('room_id')} = a.{_q('room_id')}"
+        f" (SELECT COUNT(*) FROM {messages} u WHERE u.{_q('room_id')} = r.{_q('id')}"
         f" AND u.{_q('id')} > a.{_q('last_read_message')} AND u.{_q('message_type')} = %s"
         f" AND NOT (u.{_q('actor_type')} = {users} AND u.{_q('actor_id')} = %s)),"
         # the read marker every user of the room has reached
         f" (SELECT MIN(o.{_q('last_read_message')}) FROM {attendees} o"
-        f" WHERE o.{_q('room_id')} = a.{_q('room_id')} AND o.{_q('actor_type')} = {users}),"
+        f" WHERE o.{_q('room_id')} = r.{_q('id')} AND o.{_q('actor_type')} = {users}),"
         # the other user of a one-to-one conversation (its display name)
-        f" (SELECT o.{_q('display_name')} FROM {attendees} o WHERE o.{_q('room_id')} = a.{_q('room_id')}"
+        f" (SELECT o.{_q('display_name')} FROM {attendees} o WHERE o.{_q('room_id')} = r.{_q('id')}"
         f" AND o.{_q('actor_type')} = {users} AND (o.{_q('user_id')} IS NULL OR o.{_q('user_id')} <> %s)"
         f" ORDER BY o.{_q('id')} LIMIT 1)"
-        f" FROM {attendees} a"
-        f" INNER JOIN {rooms} r ON r.{_q('id')} = a.{_q('room_id')}"
+        f" FROM {rooms} r"
+        f" {'LEFT' if every_room else 'INNER'} JOIN {attendees} a ON a.{_q('room_id')} = r.{_q('id')}"
+        f" AND a.{_q('user_id')} = %s AND a.{_q('actor_type')} = {users}"
         f" LEFT JOIN {rooms} p ON p.{_q('id')} = r.{_q('parent_id')}"
         f" LEFT JOIN {messages} m ON m.{_q('id')} ="
-        f" (SELECT MAX(x.{_q('id')}) FROM {messages} x WHERE x.{_q('room_id')} = a.{_q('room_id')})"
-        f" WHERE a.{_q('user_id')} = %s AND a.{_q('actor_type')} = {users}"
-        f" {condition}"
-        f" ORDER BY a.{_q('room_id')}"
+        f" (SELECT MAX(x.{_q('id')}) FROM {messages} x WHERE x.{_q('room_id')} = r.{_q('id')})"
+        f" WHERE 1 = 1 {condition}"
+        f" ORDER BY r.{_q('id')}"
     )
+
+
+def _caller_rooms_execute(
+    *, user_id: int, username: str, scope: RoomScope, scope_params: Sequence[Any], every_room: bool
+) -> list[tuple[Conversation, CallerRoomRow | None]]:
+    users = Attendee.ACTOR_USERS
+    params: list[Any] = [ChatMessage.Type.COMMENT.value, users, username, users, users, user_id]
+    params += [user_id, users, *(_adapt(value) for value in scope_params)]
+    db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]  # the proxy resolves per access: once here
+    name = f"caller_rooms:{scope.name}:{every_room}"
+    with db.cursor() as cursor:
+        cursor.execute(_statement(name, lambda: _caller_rooms_sql(scope, every_room=every_room)), params)
+        rows = cursor.fetchall()
+    extra = _ATTENDEE.width + _ROOM.width + _PARENT.width + _LAST_MESSAGE.width
+    result: list[tuple[Conversation, CallerRoomRow | None]] = []
+    for row in rows:
+        room = _ROOM.build(row, _ATTENDEE.width, db)
+        room.parent = _PARENT.build_nullable(row, _ATTENDEE.width + _ROOM.width, db)
+        attendee = _ATTENDEE.build_nullable(row, 0, db)
+        if attendee is None:
+            result.append((room, None))
+            continue
+        attendee.room = room
+        unread, common, partner = row[extra : extra + 3]
+        caller_row = CallerRoomRow(
+            attendee=attendee,
+            last_message=_LAST_MESSAGE.build_nullable(row, _ATTENDEE.width + _ROOM.width + _PARENT.width, db),
+            unread_messages=int(unread or 0),
+            last_common_read_message=int(common or 0),
+            partner_display_name=partner,
+        )
+        result.append((room, caller_row))
+    return result
 
 
 def caller_room_rows(
     *, user_id: int, username: str, scope: RoomScope = RoomScope.ALL, scope_params: Sequence[Any] = ()
 ) -> list[CallerRoomRow]:
-    """The caller's rooms selected by ``scope`` (its values in ``scope_params``) in ascending
-    room id order: one statement whatever the number of rooms."""
-    users = Attendee.ACTOR_USERS
-    params: list[Any] = [ChatMessage.Type.COMMENT.value, users, username, users, users, user_id]
-    params += [user_id, users, *(_adapt(value) for value in scope_params)]
-    db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]  # the proxy resolves per access: once here
-    with db.cursor() as cursor:
-        cursor.execute(_statement(f"caller_rooms:{scope.name}", lambda: _caller_rooms_sql(scope)), params)
-        rows = cursor.fetchall()
-    extra = _ATTENDEE.width + _ROOM.width + _PARENT.width + _LAST_MESSAGE.width
-    result = []
-    for row in rows:
-        attendee = _ATTENDEE.build(row, 0, db)
-        room = _ROOM.build(row, _ATTENDEE.width, db)
-        room.parent = _PARENT.build_nullable(row, _ATTENDEE.width + _ROOM.width, db)
-        attendee.room = room
-        last_message = _LAST_MESSAGE.build_nullable(row, _ATTENDEE.width + _ROOM.width + _PARENT.width, db)
-        unread, common, partner = row[extra : extra + 3]
-        result.append(
-            CallerRoomRow(
-                attendee=attendee,
-                last_message=last_message,
-                unread_messages=int(unread or 0),
-                last_common_read_message=int(common or 0),
-                partner_display_name=partner,
-            )
-        )
-    return result
+    """The rooms of ``scope`` (its values in ``scope_params``) that the caller is in, by
+    ascending room id: one statement whatever the number of rooms."""
+    found = _caller_rooms_execute(
+        user_id=user_id, username=username, scope=scope, scope_params=scope_params, every_room=False
+    )
+    return [caller_row for _, caller_row in found if caller_row is not None]
+
+
+def breakout_listing_rows(
+    *, user_id: int, username: str, parent_id: int
+) -> list[tuple[Conversation, CallerRoomRow | None]]:
+    """Every breakout room of ``parent_id`` by ascending id, each with the caller's row as in
+    ``caller_room_rows`` where the caller is in it (None elsewhere): one statement."""
+    return _caller_rooms_execute(
+        user_id=user_id, username=username, scope=RoomScope.OF_PARENT, scope_params=[parent_id], every_room=True
+    )
 
 
 def _adapt(value: Any) -> Any:
