@@ -70,6 +70,8 @@ class ModelColumns(Generic[M]):
         values = list(row[start : start + self.width])
         for index, column, converters in self._vendor_converters(db):
             value = values[index]
+            if value is None:  # column converters pass NULL through unchanged
+                continue
             for converter in converters:
                 value = converter(value, column, db)
             values[index] = value
@@ -168,7 +170,8 @@ def _caller_rooms_sql(scope: RoomScope, *, every_room: bool) -> str:
         f" LEFT JOIN {messages} m ON m.{_q('id')} ="
         f" (SELECT MAX(x.{_q('id')}) FROM {messages} x WHERE x.{_q('room_id')} = r.{_q('id')})"
         f" WHERE 1 = 1 {condition}"
-        f" ORDER BY r.{_q('id')}"
+        # the same order; a.room_id lets the index on the caller's rows (user, room) give it
+        f" ORDER BY {'r.' + _q('id') if every_room else 'a.' + _q('room_id')}"
     )
 
 
