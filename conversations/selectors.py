@@ -17,7 +17,6 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import app_config_get
 from conversations import sql_reads
 from conversations.models import Attendee, ChatMessage, Conversation
 from project.errors import NotFound
@@ -113,7 +112,10 @@ def breakout_tree_caller_rooms(*, user: User, parent: Conversation) -> list[Call
 def talk_config_hash() -> str:
     """Talk's ``X-Nextcloud-Talk-Hash``: a sha1 over the config values clients cache (including
     the ``breakout_rooms`` switch), so that clients refetch the capabilities when it changes."""
-    values = {"breakout_rooms": app_config_get("breakout_rooms"), "chat_max_length": settings.CHAT_MAX_LENGTH}
+    values = {
+        "breakout_rooms": sql_reads.app_config_value("breakout_rooms"),
+        "chat_max_length": settings.CHAT_MAX_LENGTH,
+    }
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 

@@ -26,6 +26,7 @@ from django.db.models.base import ModelState
 from django.db.models.expressions import Col
 from django.db.models.signals import post_init, pre_init
 
+from accounts.models import AppConfigValue
 from conversations.models import Attendee, ChatMessage, Conversation
 
 M = TypeVar("M", bound=Model)
@@ -308,3 +309,20 @@ def chat_page_rows(*, room_id: int, direction: str, message_id: int, limit: int,
         message.reply_to = _REPLY_TO.build_nullable(row, _MESSAGE.width, db)
         page.append(message)
     return page
+
+
+# An app config value -------------------------------------------------------------------------
+
+
+def app_config_value(key: str) -> str:
+    """The app config value of ``key`` (its default when unset), read on every call like
+    ``accounts.selectors.app_config_get`` (a change applies in every worker at once), by a
+    statement built once: the Talk hash header of every room read needs it."""
+    sql = _statement(
+        "app_config_value",
+        lambda: f"SELECT {_q('value')} FROM {_table(AppConfigValue)} WHERE {_q('key')} = %s",
+    )
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    return AppConfigValue.DEFAULTS.get(key, "") if row is None else str(row[0])
