@@ -43,7 +43,6 @@ class ModelColumns(Generic[M]):
         self.fields = model._meta.concrete_fields
         self.width = len(self.fields)
         self.attnames = [field.attname for field in self.fields]
-        self._init_signals: bool | None = None
         self._converters: dict[str, list[tuple[int, Col, list[Converter]]]] = {}
 
     def select_list(self) -> str:
@@ -76,9 +75,7 @@ class ModelColumns(Generic[M]):
             for converter in converters:
                 value = converter(value, column, db)
             values[index] = value
-        if self._init_signals is None:
-            self._init_signals = pre_init.has_listeners(self.model) or post_init.has_listeners(self.model)
-        if self._init_signals:
+        if pre_init.has_listeners(self.model) or post_init.has_listeners(self.model):  # cached by the signals
             return self.model.from_db(db.alias, self.attnames, values)
         instance = self.model.__new__(self.model)
         instance.__dict__.update(zip(self.attnames, values, strict=True))
@@ -102,7 +99,6 @@ def _q(name: str) -> str:
 _ATTENDEE = ModelColumns(Attendee, "a")
 _ROOM = ModelColumns(Conversation, "r")
 _PARENT = ModelColumns(Conversation, "p")
-_LAST_MESSAGE = ModelColumns(ChatMessage, "m")
 _MESSAGE = ModelColumns(ChatMessage, "m")
 _REPLY_TO = ModelColumns(ChatMessage, "rt")
 
@@ -152,7 +148,7 @@ def _caller_rooms_sql(scope: RoomScope, *, every_room: bool) -> str:
     users = "%s"  # Attendee.ACTOR_USERS, a parameter like every value
     return (
         f"SELECT {_ATTENDEE.select_list()}, {_ROOM.select_list()}, {_PARENT.select_list()},"
-        f" {_LAST_MESSAGE.select_list()},"
+        f" {_MESSAGE.select_list()},"
         # unread: comments after the caller's read marker that others wrote
         f" (SELECT COUNT(*) FROM {messages} u WHERE u.{_q('room_id')} = r.{_q('id')}"
         f" AND u.{_q('id')} > a.{_q('last_read_message')} AND u.{_q('message_type')} = %s"
@@ -187,7 +183,7 @@ def _caller_rooms_execute(
     with db.cursor() as cursor:
         cursor.execute(_statement(name, lambda: _caller_rooms_sql(scope, every_room=every_room)), params)
         rows = cursor.fetchall()
-    extra = _ATTENDEE.width + _ROOM.width + _PARENT.width + _LAST_MESSAGE.width
+    extra = _ATTENDEE.width + _ROOM.width + _PARENT.width + _MESSAGE.width
     result: list[tuple[Conversation, CallerRoomRow | None]] = []
     for row in rows:
         room = _ROOM.build(row, _ATTENDEE.width, db)
@@ -200,7 +196,7 @@ def _caller_rooms_execute(
         unread, common, partner = row[extra : extra + 3]
         caller_row = CallerRoomRow(
             attendee=attendee,
-            last_message=_LAST_MESSAGE.build_nullable(row, _ATTENDEE.width + _ROOM.width + _PARENT.width, db),
+            last_message=_MESSAGE.build_nullable(row, _ATTENDEE.width + _ROOM.width + _PARENT.width, db),
             unread_messages=int(unread or 0),
             last_common_read_message=int(common or 0),
             partner_display_name=partner,
