@@ -5,23 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from accounts.models import User
 from breakout.selectors import (
     breakout_listing_parent,
     breakout_participants_for_attendee,
-    breakout_rooms_of,
     breakout_sees_every_room,
 )
 from conversations.models import Attendee, Conversation
 from conversations.presenters import (
     breakout_tree_payloads_for_user,
+    caller_room_payload,
     participant_payload,
     room_payload_for_user,
     room_payload_limited,
-    room_payloads_for_user,
 )
+from conversations.selectors import breakout_listing_caller_rooms
 
 
 def breakout_tree_present(*, user: User, parent: Conversation) -> list[dict[str, Any]]:
@@ -39,13 +37,12 @@ def room_present(*, user: User, room: Conversation) -> dict[str, Any]:
 def breakout_rooms_present(*, user: User, attendee: Attendee) -> list[dict[str, Any]]:
     """``GET /v4/room/{parent}/breakout-rooms`` for the caller whose parent row is ``attendee``:
     the visible breakout rooms by ascending id, in the full format where the caller is an
-    attendee and in the limited format (contract 3.3) elsewhere. Three queries at most."""
+    attendee and in the limited format (contract 3.3) elsewhere. One query."""
     parent = breakout_listing_parent(attendee=attendee)
-    own = room_payloads_for_user(user=user, rooms=Q(room__parent=parent))
+    listing = breakout_listing_caller_rooms(user=user, parent=parent)
     if not breakout_sees_every_room(attendee):
-        return own
-    own_by_id = {payload["id"]: payload for payload in own}
-    return [own_by_id.get(room.pk) or room_payload_limited(room) for room in breakout_rooms_of(parent)]
+        return [caller_room_payload(own) for _, own in listing if own is not None]
+    return [caller_room_payload(own) if own is not None else room_payload_limited(room) for room, own in listing]
 
 
 def breakout_participants_present(*, attendee: Attendee, include_status: bool) -> list[dict[str, Any]]:

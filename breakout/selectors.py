@@ -25,11 +25,6 @@ def breakout_sees_every_room(attendee: Attendee) -> bool:
     return attendee.is_moderator or attendee.room.breakout_room_mode == Conversation.BreakoutMode.FREE
 
 
-def breakout_rooms_of(parent: Conversation) -> QuerySet[Conversation]:
-    """The breakout rooms of ``parent`` by ascending id (the room indices of attendee maps)."""
-    return Conversation.objects.filter(parent=parent).select_related("parent").order_by("id")
-
-
 def breakout_participants_for_attendee(*, attendee: Attendee) -> QuerySet[Attendee]:
     """The attendees of the parent and of the breakout rooms the caller whose parent row is
     ``attendee`` may list (contract 1.11), with their rooms, by room and then attendee id; one

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
-
 from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, Poll, Reaction, Reminder
 from conversations.permissions import (
@@ -23,7 +21,11 @@ from conversations.permissions import (
     effective_permissions,
     is_held_in_lobby,
 )
-from conversations.selectors import CallerRoom, breakout_tree_caller_rooms, caller_rooms
+from conversations.selectors import (
+    CallerRoom,
+    breakout_tree_caller_rooms,
+    caller_room,
+)
 from conversations.talk_selectors import (
     mention_matches,
     poll_vote_details,
@@ -31,7 +33,6 @@ from conversations.talk_selectors import (
     reactions_of_viewer,
     upcoming_reminders,
 )
-from project.errors import NotFound
 from project.ocs.renderers import JsonObject
 
 
@@ -39,102 +40,61 @@ def timestamp(value: datetime | None) -> int:
     return int(value.timestamp()) if value is not None else 0
 
 
+def _by_actor(text: str, for_user: str = "") -> tuple[str, str, str]:
+    """The texts of a system message whose actor reads "You" where the others read "{actor}"."""
+    return text, "You " + text.removeprefix("{actor} "), for_user
+
+
 # System messages: (text for everyone, text for the actor, text for the affected user).
 SYSTEM_MESSAGE_TEXTS: dict[str, tuple[str, str, str]] = {
-    "conversation_created": ("{actor} created the conversation", "You created the conversation", ""),
-    "conversation_renamed": (
-        '{actor} renamed the conversation from "{oldName}" to "{newName}"',
-        'You renamed the conversation from "{oldName}" to "{newName}"',
-        "",
+    "conversation_created": _by_actor("{actor} created the conversation"),
+    "conversation_renamed": _by_actor('{actor} renamed the conversation from "{oldName}" to "{newName}"'),
+    "description_set": _by_actor("{actor} set the description"),
+    "description_removed": _by_actor("{actor} removed the description"),
+    "user_added": _by_actor("{actor} added {user}", "{actor} added you"),
+    "user_removed": _by_actor("{actor} removed {user}", "{actor} removed you"),
+    "moderator_promoted": _by_actor("{actor} promoted {user} to moderator", "{actor} promoted you to moderator"),
+    "moderator_demoted": _by_actor("{actor} demoted {user} from moderator", "{actor} demoted you from moderator"),
+    "lobby_none": _by_actor("{actor} opened the conversation to everyone"),
+    "lobby_non_moderators": _by_actor("{actor} restricted the conversation to moderators"),
+    "lobby_timer_reached": ("The conversation is now open to everyone", "The conversation is now open to everyone", ""),
+    "listable_none": _by_actor("{actor} limited the conversation to the current participants"),
+    "listable_users": _by_actor("{actor} opened the conversation accessible to registered users"),
+    "listable_all": _by_actor(
+        "{actor} opened the conversation accessible to registered users and users created with the Guests app"
     ),
-    "description_set": ("{actor} set the description", "You set the description", ""),
-    "description_removed": ("{actor} removed the description", "You removed the description", ""),
-    "user_added": ("{actor} added {user}", "You added {user}", "{actor} added you"),
-    "user_removed": ("{actor} removed {user}", "You removed {user}", "{actor} removed you"),
-    "moderator_promoted": (
-        "{actor} promoted {user} to moderator",
-        "You promoted {user} to moderator",
-        "{actor} promoted you to moderator",
-    ),
-    "moderator_demoted": (
-        "{actor} demoted {user} from moderator",
-        "You demoted {user} from moderator",
-        "{actor} demoted you from moderator",
-    ),
-    "lobby_none": ("{actor} opened the conversation to everyone", "You opened the conversation to everyone", ""),
-    "lobby_non_moderators": (
-        "{actor} restricted the conversation to moderators",
-        "You restricted the conversation to moderators",
-        "",
-    ),
-    "lobby_timer_reached": (
-        "The conversation is now open to everyone",
-        "The conversation is now open to everyone",
-        "",
-    ),
-    "listable_none": (
-        "{actor} limited the conversation to the current participants",
-        "You limited the conversation to the current participants",
-        "",
-    ),
-    "listable_users": (
-        "{actor} opened the conversation accessible to registered users",
-        "You opened the conversation accessible to registered users",
-        "",
-    ),
-    "listable_all": (
-        "{actor} opened the conversation accessible to registered users and users created with the Guests app",
-        "You opened the conversation accessible to registered users and users created with the Guests app",
-        "",
-    ),
-    "guests_allowed": ("{actor} allowed guests", "You allowed guests", ""),
-    "guests_disallowed": ("{actor} disallowed guests", "You disallowed guests", ""),
-    "password_set": ("{actor} set a password", "You set a password", ""),
-    "password_removed": ("{actor} removed the password", "You removed the password", ""),
-    "message_expiration_enabled": (
-        "{actor} set the message expiration to {seconds} seconds",
-        "You set the message expiration to {seconds} seconds",
-        "",
-    ),
-    "message_expiration_disabled": (
-        "{actor} disabled the message expiration",
-        "You disabled the message expiration",
-        "",
-    ),
-    "breakout_rooms_started": ("{actor} started breakout rooms", "You started breakout rooms", ""),
-    "breakout_rooms_stopped": ("{actor} stopped breakout rooms", "You stopped breakout rooms", ""),
+    "guests_allowed": _by_actor("{actor} allowed guests"),
+    "guests_disallowed": _by_actor("{actor} disallowed guests"),
+    "password_set": _by_actor("{actor} set a password"),
+    "password_removed": _by_actor("{actor} removed the password"),
+    "message_expiration_enabled": _by_actor("{actor} set the message expiration to {seconds} seconds"),
+    "message_expiration_disabled": _by_actor("{actor} disabled the message expiration"),
+    "breakout_rooms_started": _by_actor("{actor} started breakout rooms"),
+    "breakout_rooms_stopped": _by_actor("{actor} stopped breakout rooms"),
     # Extensions breakout-rooms-timer and breakout-rooms-single
-    "breakout_timer_set": (
-        "{actor} set the breakout rooms to close in {seconds} seconds",
-        "You set the breakout rooms to close in {seconds} seconds",
-        "",
-    ),
-    "breakout_timer_cleared": ("{actor} cleared the breakout timer", "You cleared the breakout timer", ""),
+    "breakout_timer_set": _by_actor("{actor} set the breakout rooms to close in {seconds} seconds"),
+    "breakout_timer_cleared": _by_actor("{actor} cleared the breakout timer"),
     "breakout_timer_reached": ("The breakout timer ran out", "The breakout timer ran out", ""),
     "breakout_grace_started": (
         "{actor} is closing the breakout rooms in {seconds} seconds",
         "You are closing the breakout rooms in {seconds} seconds",
         "",
     ),
-    "breakout_room_closed": ("{actor} closed this breakout room", "You closed this breakout room", ""),
-    "breakout_room_opened": ("{actor} opened this breakout room again", "You opened this breakout room again", ""),
+    "breakout_room_closed": _by_actor("{actor} closed this breakout room"),
+    "breakout_room_opened": _by_actor("{actor} opened this breakout room again"),
     # Talk surface (issue 10)
-    "message_edited": ("{actor} edited a message", "You edited a message", ""),
+    "message_edited": _by_actor("{actor} edited a message"),
     "message_deleted": ("Message deleted by {actor}", "Message deleted by you", ""),
-    "history_cleared": (
-        "{actor} cleared the history of the conversation",
-        "You cleared the history of the conversation",
-        "",
-    ),
-    "read_only": ("{actor} locked the conversation", "You locked the conversation", ""),
-    "read_only_off": ("{actor} unlocked the conversation", "You unlocked the conversation", ""),
+    "history_cleared": _by_actor("{actor} cleared the history of the conversation"),
+    "read_only": _by_actor("{actor} locked the conversation"),
+    "read_only_off": _by_actor("{actor} unlocked the conversation"),
     "poll_voted": ("Someone voted on the poll {poll}", "You voted on the poll {poll}", ""),
-    "poll_closed": ("{actor} ended the poll {poll}", "You ended the poll {poll}", ""),
-    "avatar_set": ("{actor} set the conversation picture", "You set the conversation picture", ""),
-    "avatar_removed": ("{actor} removed the conversation picture", "You removed the conversation picture", ""),
+    "poll_closed": _by_actor("{actor} ended the poll {poll}"),
+    "avatar_set": _by_actor("{actor} set the conversation picture"),
+    "avatar_removed": _by_actor("{actor} removed the conversation picture"),
     # Hidden system messages of reactions (issue 9): "reaction" shows its emoji (no entry here).
     "reaction_deleted": ("Reaction deleted by author", "Reaction deleted by author", ""),
-    "reaction_revoked": ("{actor} deleted a reaction", "You deleted a reaction", ""),
+    "reaction_revoked": _by_actor("{actor} deleted a reaction"),
 }
 
 
@@ -410,18 +370,10 @@ def caller_room_payload(caller_room: CallerRoom) -> dict[str, Any]:
     )
 
 
-def room_payloads_for_user(*, user: User, rooms: Q | None = None) -> list[dict[str, Any]]:
-    """Every conversation of ``user`` (optionally filtered by ``rooms``, a Q on Attendee),
-    formatted for them, in ascending id order (two queries, see ``caller_rooms``)."""
-    return [caller_room_payload(caller_room) for caller_room in caller_rooms(user=user, rooms=rooms)]
-
-
 def room_payload_for_user(*, user: User, room: Conversation) -> dict[str, Any]:
-    """One conversation formatted for ``user`` (who must be an attendee of it, else 404)."""
-    payloads = room_payloads_for_user(user=user, rooms=Q(room=room))
-    if not payloads:
-        raise NotFound()
-    return payloads[0]
+    """One conversation formatted for ``user`` (who must be an attendee of it, else 404): one
+    query."""
+    return caller_room_payload(caller_room(user=user, room=room))
 
 
 def breakout_tree_payloads_for_user(*, user: User, parent: Conversation) -> list[dict[str, Any]]:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import app_config_get
+from conversations import sql_reads
 from conversations.models import Attendee, ChatMessage, Conversation
 from project.errors import NotFound
 
@@ -24,57 +25,18 @@ from project.errors import NotFound
 def attendee_get_for_user(*, user: User, token: str, for_update: bool = False) -> Attendee:
     """The caller's attendee row in the conversation ``token``, with the room (and its parent)
     loaded. Unknown tokens and rooms the caller is not in raise the same 404 (decision 13)."""
-    queryset = Attendee.objects.select_related("room", "room__parent").filter(
-        room__token=token, actor_type=Attendee.ACTOR_USERS, user=user
-    )
     if for_update:
-        queryset = queryset.select_for_update(of=("self",))
-    attendee = queryset.first()
+        attendee = (
+            Attendee.objects.select_related("room", "room__parent")
+            .filter(room__token=token, actor_type=Attendee.ACTOR_USERS, user=user)
+            .select_for_update(of=("self",))
+            .first()
+        )
+    else:
+        attendee = sql_reads.attendee_by_token(user_id=user.pk, token=token)
     if attendee is None:
         raise NotFound()
     return attendee
-
-
-def _caller_rooms_queryset(*, user: User) -> QuerySet[Attendee]:
-    last_message_id = Subquery(ChatMessage.objects.filter(room=OuterRef("room_id")).order_by("-id").values("id")[:1])
-    unread = Subquery(
-        ChatMessage.objects.filter(
-            room=OuterRef("room_id"),
-            id__gt=OuterRef("last_read_message"),
-            message_type=ChatMessage.Type.COMMENT,
-        )
-        .exclude(actor_type=Attendee.ACTOR_USERS, actor_id=user.username)
-        .order_by()
-        .values("room")
-        .annotate(count=Count("id"))
-        .values("count"),
-        output_field=IntegerField(),
-    )
-    last_common_read = Subquery(
-        Attendee.objects.filter(room=OuterRef("room_id"), actor_type=Attendee.ACTOR_USERS)
-        .order_by()
-        .values("room")
-        .annotate(common=Min("last_read_message"))
-        .values("common"),
-        output_field=IntegerField(),
-    )
-    one_to_one_partner = Subquery(
-        Attendee.objects.filter(room=OuterRef("room_id"), actor_type=Attendee.ACTOR_USERS)
-        .exclude(user=user)
-        .order_by("id")
-        .values("display_name")[:1]
-    )
-    return (
-        Attendee.objects.filter(user=user, actor_type=Attendee.ACTOR_USERS)
-        .select_related("room", "room__parent")
-        .annotate(
-            last_message_id=last_message_id,
-            unread_count=Coalesce(unread, Value(0)),
-            last_common_read=Coalesce(last_common_read, Value(0)),
-            partner_display_name=one_to_one_partner,
-        )
-        .order_by("room_id")
-    )
 
 
 @dataclass(frozen=True)
@@ -93,45 +55,67 @@ class CallerRoom:
         return self.attendee.room
 
 
-def caller_rooms(*, user: User, rooms: Q | None = None) -> list[CallerRoom]:
-    """Every conversation (optionally filtered by ``rooms``, a Q on Attendee) in which ``user``
-    has an attendee row, in ascending id order. Two queries whatever the number of rooms: the
-    annotated attendee rows, then their last messages."""
-    queryset = _caller_rooms_queryset(user=user)
-    if rooms is not None:
-        queryset = queryset.filter(rooms)
-    # Rows annotated by _caller_rooms_queryset (last_message_id, unread_count, last_common_read,
-    # partner_display_name).
-    attendees: list[Any] = list(queryset)
-    message_ids = [attendee.last_message_id for attendee in attendees if attendee.last_message_id]
-    messages = ChatMessage.objects.in_bulk(message_ids) if message_ids else {}
-    result = []
-    for attendee in attendees:
-        display_name = None
-        if attendee.room.type == Conversation.Type.ONE_TO_ONE:
-            display_name = attendee.partner_display_name or attendee.room.name
-        result.append(
-            CallerRoom(
-                attendee=attendee,
-                last_message=messages.get(attendee.last_message_id),
-                unread_messages=attendee.unread_count,
-                last_common_read_message=attendee.last_common_read,
-                display_name=display_name,
-            )
-        )
-    return result
+def _caller_room(row: sql_reads.CallerRoomRow) -> CallerRoom:
+    room = row.attendee.room
+    display_name = None
+    if room.type == Conversation.Type.ONE_TO_ONE:
+        display_name = row.partner_display_name or room.name
+    return CallerRoom(
+        attendee=row.attendee,
+        last_message=row.last_message,
+        unread_messages=row.unread_messages,
+        last_common_read_message=row.last_common_read_message,
+        display_name=display_name,
+    )
+
+
+def _caller_rooms(*, user: User, scope: sql_reads.RoomScope, params: Sequence[Any] = ()) -> list[CallerRoom]:
+    rows = sql_reads.caller_room_rows(user_id=user.pk, username=user.username, scope=scope, scope_params=params)
+    return [_caller_room(row) for row in rows]
+
+
+def caller_rooms(*, user: User, modified_since: datetime | None = None) -> list[CallerRoom]:
+    """Every conversation in which ``user`` has an attendee row (only those whose last activity
+    is at or after ``modified_since`` when given), in ascending id order: one query whatever
+    the number of rooms (``sql_reads.caller_room_rows``)."""
+    if modified_since is None:
+        return _caller_rooms(user=user, scope=sql_reads.RoomScope.ALL)
+    return _caller_rooms(user=user, scope=sql_reads.RoomScope.MODIFIED_SINCE, params=[modified_since])
+
+
+def caller_room(*, user: User, room: Conversation | None = None, token: str | None = None) -> CallerRoom:
+    """One conversation (by ``room`` or by ``token``) as ``user`` sees it: one query; 404 when
+    they are not an attendee of it."""
+    if room is not None:
+        found = _caller_rooms(user=user, scope=sql_reads.RoomScope.BY_ID, params=[room.pk])
+    else:
+        found = _caller_rooms(user=user, scope=sql_reads.RoomScope.BY_TOKEN, params=[token])
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+def breakout_listing_caller_rooms(*, user: User, parent: Conversation) -> list[tuple[Conversation, CallerRoom | None]]:
+    """Every breakout room of ``parent`` by ascending id, with ``user``'s view of it where they
+    are an attendee of it (None elsewhere): one query."""
+    rows = sql_reads.breakout_listing_rows(user_id=user.pk, username=user.username, parent_id=parent.pk)
+    return [(room, _caller_room(row) if row is not None else None) for room, row in rows]
 
 
 def breakout_tree_caller_rooms(*, user: User, parent: Conversation) -> list[CallerRoom]:
-    """The breakout rooms of ``parent`` that ``user`` is in, by ascending id, then the parent."""
-    found = caller_rooms(user=user, rooms=Q(room=parent) | Q(room__parent=parent))
+    """The breakout rooms of ``parent`` that ``user`` is in, by ascending id, then the parent:
+    one query."""
+    found = _caller_rooms(user=user, scope=sql_reads.RoomScope.TREE, params=[parent.pk, parent.pk])
     return [c for c in found if c.room.pk != parent.pk] + [c for c in found if c.room.pk == parent.pk]
 
 
 def talk_config_hash() -> str:
     """Talk's ``X-Nextcloud-Talk-Hash``: a sha1 over the config values clients cache (including
     the ``breakout_rooms`` switch), so that clients refetch the capabilities when it changes."""
-    values = {"breakout_rooms": app_config_get("breakout_rooms"), "chat_max_length": settings.CHAT_MAX_LENGTH}
+    values = {
+        "breakout_rooms": sql_reads.app_config_value("breakout_rooms"),
+        "chat_max_length": settings.CHAT_MAX_LENGTH,
+    }
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
@@ -183,19 +167,17 @@ def chat_messages_for_room(
 def chat_page_read(
     *, room: Conversation, look_into_future: bool, limit: int, last_known_message_id: int = 0
 ) -> list[ChatMessage]:
-    """One page of a room's chat in one query, expired messages left out.
+    """One page of a room's chat in one query, expired messages left out, each with the message
+    it replies to loaded (``sql_reads.chat_page_rows``).
 
     History (``look_into_future`` false): the ``limit`` newest messages older than
     ``last_known_message_id`` (all when it is 0), newest first. Future: the ``limit`` oldest
     messages newer than ``last_known_message_id``, ascending.
     """
-    queryset = (
-        ChatMessage.objects.filter(room=room)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .select_related("reply_to")
+    return sql_reads.chat_page_rows(
+        room_id=room.pk,
+        direction=sql_reads.CHAT_PAGE_FUTURE if look_into_future else sql_reads.CHAT_PAGE_NEWEST,
+        message_id=last_known_message_id,
+        limit=limit,
+        now=timezone.now(),
     )
-    if look_into_future:
-        return list(queryset.filter(pk__gt=last_known_message_id).order_by("id")[:limit])
-    if last_known_message_id > 0:
-        queryset = queryset.filter(pk__lt=last_known_message_id)
-    return list(queryset.order_by("-id")[:limit])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -21,6 +20,7 @@ from conversations.models import Attendee, Conversation
 from conversations.permissions import is_held_in_lobby
 from conversations.selectors import (
     attendee_get_for_user,
+    caller_room,
     caller_rooms,
     chat_messages_for_room,
     participants_of_room,
@@ -87,17 +87,16 @@ class RoomViewSet(ViewSetMixin, RoomView):
         activity is at or after that unix time."""
         request_time = timezone.now()
         since = RoomListInput.from_request(request)["modified_since"]
-        only_modified = Q(room__last_activity__gte=since) if since is not None else None
-        found = caller_rooms(user=self.actor, rooms=only_modified)
+        found = caller_rooms(user=self.actor, modified_since=since)
         # Talk opens a lobby whose timer has passed when it loads the room (rare: extra queries).
         due = [c.room.pk for c in found if lobby.lobby_timer_due(c.room, now=request_time)]
         if due and lobby.conversation_lobby_timers_expire(room_ids=due):
-            found = caller_rooms(user=self.actor, rooms=only_modified)
+            found = caller_rooms(user=self.actor, modified_since=since)
         ended = [c.room for c in found if tree_end_due(c.room, now=request_time)]
         if ended:  # breakout timers past their end (rare: the worker applies them within seconds)
             for ended_room in ended:
                 conversation_tree_end_apply_if_due(room=ended_room)
-            found = caller_rooms(user=self.actor, rooms=only_modified)
+            found = caller_rooms(user=self.actor, modified_since=since)
         response = Response([presenters.caller_room_payload(c) for c in found])
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()
         response["X-Nextcloud-Talk-Modified-Before"] = str(int(request_time.timestamp()))
@@ -137,8 +136,12 @@ class RoomViewSet(ViewSetMixin, RoomView):
         return self.room_response(room, status=status)
 
     def retrieve(self, request: Request, token: str) -> Response:
-        attendee = self.get_attendee(token)
-        response = self.room_response(attendee.room)
+        found = caller_room(user=self.actor, token=token)  # one query: access check and payload
+        if lobby.lobby_timer_due(found.room) or tree_end_due(found.room):
+            # Rare: get_attendee applies the passed timer; the room object is read again after it.
+            self.get_attendee(token)
+            found = caller_room(user=self.actor, token=token)
+        response = Response(presenters.caller_room_payload(found))
         response["X-Nextcloud-Talk-Hash"] = talk_config_hash()  # nc_py_api reads it after every call
         return response
 

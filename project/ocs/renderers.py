@@ -32,13 +32,14 @@ class JsonObject(dict):
 
 
 def php_empty_maps(value: Any) -> Any:
-    """PHP encodes an empty associative array as ``[]``; so do we, at every depth."""
+    """PHP encodes an empty associative array as ``[]``; so do we, at every depth. (Leaves are
+    passed through without a call: a list of 50 rooms has thousands of them.)"""
     if isinstance(value, dict):
         if not value:
             return {} if isinstance(value, JsonObject) else []
-        return {key: php_empty_maps(item) for key, item in value.items()}
+        return {key: php_empty_maps(item) if isinstance(item, (dict, list)) else item for key, item in value.items()}
     if isinstance(value, list):
-        return [php_empty_maps(item) for item in value]
+        return [php_empty_maps(item) if isinstance(item, (dict, list)) else item for item in value]
     return value
 
 

@@ -225,3 +225,30 @@ def test_room_list_shows_each_role_its_share_of_the_tree(
     assert tokens(student) == [room.token, rooms[1].token]
     assert tokens(late) == [room.token]
     assert tokens(outsider) == []
+
+
+@pytest.mark.parametrize("amount", [2, 12])
+def test_the_listing_takes_a_constant_number_of_queries(
+    client_for: Client,
+    room: Conversation,
+    owner: User,
+    student: User,
+    configured: Callable[..., list],
+    amount: int,
+    django_assert_num_queries: Any,
+) -> None:
+    add_students(room, amount)
+    rooms = configured(mode=3, amount=amount)
+    lifecycle.breakout_start(actor=owner, parent=room)
+    lifecycle.breakout_switch(actor=student, parent=room, target=rooms[0].token)
+    client = client_for(student)
+
+    # 1 the caller's attendee row in the parent with the parent; 2 every breakout room with the
+    # caller's row, last message and per-caller values where the caller is in it.
+    with django_assert_num_queries(2):
+        response = listing(client, room.token)
+
+    data = ocs_data(response)
+    assert [r["token"] for r in data] == [r.token for r in rooms]
+    assert (data[0]["participantType"], data[0]["actorId"]) == (3, "student")
+    assert all(r["attendeeId"] == 0 for r in data[1:])

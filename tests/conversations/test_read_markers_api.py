@@ -139,9 +139,9 @@ def test_the_conversation_list_with_unread_counts_and_mentions_takes_a_constant_
         comments(room, 2)
     client = client_for(student)
 
-    # 1 the attendee rows with rooms and annotations (unread counts included); 2 the last
-    # messages; 3 the app config value of the Talk hash.
-    with django_assert_num_queries(3):
+    # 1 the attendee rows with rooms, their last messages and the per-caller values (unread
+    # counts included); 2 the app config value of the Talk hash.
+    with django_assert_num_queries(2):
         response = client.get(f"{V4}/room")
 
     assert all(room["unreadMessages"] == 2 and room["unreadMention"] for room in ocs_data(response))

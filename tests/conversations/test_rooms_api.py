@@ -247,13 +247,50 @@ def test_room_list_query_count_does_not_grow_with_the_number_of_rooms(
         ChatMessageFactory(room=room)
     client = client_for(student)
 
-    # 1 the caller's attendee rows with rooms, parents and annotations (last message id, unread
-    #   count, last common read, one-to-one partner); 2 the last messages (in_bulk);
-    # 3 the app config value hashed into X-Nextcloud-Talk-Hash.
-    with django_assert_num_queries(3):
+    # 1 the caller's attendee rows with rooms, parents, last messages and the per-caller values
+    #   (unread count, last common read, one-to-one partner); 2 the app config value hashed into
+    #   X-Nextcloud-Talk-Hash.
+    with django_assert_num_queries(2):
         response = client.get(f"{V4}/room")
 
     assert len(ocs_data(response)) == count
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_one_room_takes_a_constant_number_of_queries(
+    client_for: ClientFor, student: User, owner: User, count: int, django_assert_num_queries: Any
+) -> None:
+    room = ConversationFactory()
+    AttendeeFactory(room=room, user=student)
+    AttendeeFactory(room=room, user=owner, participant_type=Attendee.ParticipantType.OWNER)
+    for other in UserFactory.create_batch(count):
+        AttendeeFactory(room=room, user=other)
+    ChatMessageFactory.create_batch(count, room=room)
+    client = client_for(student)
+
+    # 1 the caller's attendee row with the room, its last message and the per-caller values (the
+    #   access check and the payload in one); 2 the app config value of X-Nextcloud-Talk-Hash.
+    with django_assert_num_queries(2):
+        response = client.get(f"{V4}/room/{room.token}")
+
+    data = ocs_data(response)
+    assert data["token"] == room.token
+    assert data["lastMessage"]["id"] == ChatMessage.objects.filter(room=room).latest("id").pk
+
+
+def test_one_room_shows_a_write_at_the_next_read(client_for: ClientFor, student: User, owner: User) -> None:
+    room = ConversationFactory()
+    AttendeeFactory(room=room, user=student)
+    AttendeeFactory(room=room, user=owner, participant_type=Attendee.ParticipantType.OWNER)
+    client = client_for(student)
+    first = ocs_data(client.get(f"{V4}/room/{room.token}"))
+
+    message = ChatMessageFactory(room=room, actor_id=owner.username)
+    Conversation.objects.filter(pk=room.pk).update(name="Renamed")
+    second = ocs_data(client.get(f"{V4}/room/{room.token}"))
+
+    assert first["lastMessage"] == []
+    assert (second["name"], second["lastMessage"]["id"], second["unreadMessages"]) == ("Renamed", message.pk, 1)
 
 
 # --- POST /v4/room ------------------------------------------------------------------------------
