@@ -303,8 +303,9 @@ class Reaction(models.Model):
 
     # No database constraint and no ORM cascade: rooms and their chat are also deleted by raw
     # DELETEs (breakout rooms, cleared history) that must stay one statement each; the services
-    # that delete messages delete their reactions first, and reactions are only ever read by the
-    # id of a live message.
+    # that delete messages or conversations delete their reactions first (for conversations:
+    # ``conversations.services.lifecycle.conversation_leftovers_delete``, also their polls and
+    # reminders), and reactions are only ever read by the id of a live message.
     message = models.ForeignKey(
         ChatMessage, on_delete=models.DO_NOTHING, db_constraint=False, related_name="reaction_rows"
     )

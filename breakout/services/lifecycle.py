@@ -54,6 +54,7 @@ from breakout.services.guards import (
 )
 from conversations.models import Attendee, ChatMessage, Conversation, ConversationAvatar
 from conversations.services.chat import chat_message_text_validate
+from conversations.services.lifecycle import conversation_leftovers_delete
 from conversations.services.primitives import (
     Placement,
     SystemMessage,
@@ -124,7 +125,8 @@ def _students_in_rooms(parent: Conversation) -> list[tuple[str, str]]:
 
 
 def _breakout_rooms_delete(*, parent: Conversation) -> None:
-    """Delete every breakout room of ``parent`` with its attendees, pictures and chat, in four statements.
+    """Delete every breakout room of ``parent`` with its attendees, pictures, chat (with its
+    reactions and reminders) and polls (with their votes), in eight statements.
 
     Django's cascading ``delete()`` would first load every chat message (their ``reply_to``
     relation forbids its fast path) and split the work into batches, so its query count grows
@@ -133,6 +135,7 @@ def _breakout_rooms_delete(*, parent: Conversation) -> None:
     the whole room's chat goes at once), then the rooms themselves (nothing else refers to them).
     """
     Attendee.objects.filter(room__parent=parent).delete()
+    conversation_leftovers_delete(Conversation.objects.filter(parent=parent))  # before the chat
     ConversationAvatar.objects.filter(room__parent=parent).delete()  # the rooms' uploaded pictures
     messages = ChatMessage.objects.filter(room__parent=parent)
     messages._raw_delete(messages.db)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from conversations.models import Conversation
+from conversations.services.lifecycle import conversations_delete
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ def breakout_orphans_remove(*, dry_run: bool) -> list[OrphanRoom]:
     first (ascending id, the tree lock order) and only rooms of parents that are still
     unconfigured under that lock are deleted, so a concurrent configure either commits first
     (its parent is no longer mode 0 and is skipped) or waits for this transaction. Queries do
-    not grow with the number of rooms: one read, one lock, then Django's cascading delete.
+    not grow with the number of rooms: one read, one lock, one DELETE each for the rooms' reactions,
+    reminders, poll votes and polls, then Django's cascading delete.
     """
     orphans = list(
         Conversation.objects.filter(
@@ -52,7 +54,7 @@ def breakout_orphans_remove(*, dry_run: bool) -> list[OrphanRoom]:
     )
     removed = [room for room in orphans if room.parent_id in locked_parent_ids]
     if removed:
-        Conversation.objects.filter(pk__in=[room.pk for room in removed]).delete()
+        conversations_delete(Conversation.objects.filter(pk__in=[room.pk for room in removed]))
     return [_orphan(room) for room in removed]
 
 

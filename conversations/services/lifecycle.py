@@ -7,10 +7,11 @@ import json
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from conversations.hooks import tree_rules
-from conversations.models import Attendee, Conversation
+from conversations.models import Attendee, ChatMessage, Conversation, Poll, PollVote, Reaction, Reminder
 from conversations.services.primitives import (
     TOKEN_ATTEMPTS,
     Placement,
@@ -206,4 +207,34 @@ def conversation_delete(*, actor: User, room: Conversation) -> None:
     moderator_recheck(room=room, actor=actor)
     if room.type == Conversation.Type.ONE_TO_ONE:
         raise BadRequest("type")
-    Conversation.objects.filter(pk=room.pk).delete()
+    conversations_delete(Conversation.objects.filter(pk=room.pk))
+
+
+def conversations_delete(rooms: QuerySet[Conversation]) -> None:
+    """Delete the conversations ``rooms`` with their breakout rooms and everything of theirs:
+    Django's cascading delete (attendees, chat, pictures, rounds, timers, ...) after
+    ``conversation_leftovers_delete``. Call it in the caller's transaction, under the tree lock."""
+    conversation_leftovers_delete(rooms)
+    rooms.delete()
+
+
+def conversation_leftovers_delete(rooms: QuerySet[Conversation]) -> None:
+    """Delete the rows that a deletion of the conversations ``rooms`` (their breakout rooms
+    included) would otherwise leave behind: their messages' reactions and reminders, their polls
+    and the polls' votes. Four statements whatever the number of rooms, messages or rows, each a
+    DELETE with a subquery on the rooms' ids; call it in the deleting transaction, under the tree
+    lock, before the chat and the rooms themselves are deleted (the subqueries go through them).
+
+    ``Reaction.message``, ``Reminder.message`` and ``Poll.room`` keep no database constraint and
+    no ORM cascade: the raw DELETEs of rooms and chat (breakout rooms, cleared history) stay one
+    statement each in any order, and Django's cascading delete of a conversation does not load
+    these rows to delete them in batches. Every deletion of conversations calls this instead."""
+    room_ids = rooms.values("pk")
+    room_ids = Conversation.objects.filter(Q(pk__in=room_ids) | Q(parent_id__in=room_ids)).values("pk")
+    message_ids = ChatMessage.objects.filter(room_id__in=room_ids).values("pk")
+    Reaction.objects.filter(message_id__in=message_ids).delete()
+    Reminder.objects.filter(message_id__in=message_ids).delete()
+    poll_ids = Poll.objects.filter(room_id__in=room_ids).values("pk")
+    PollVote.objects.filter(poll_id__in=poll_ids).delete()  # their constraint: before the polls
+    polls = Poll.objects.filter(room_id__in=room_ids)
+    polls._raw_delete(polls.db)  # a plain delete() would load the polls to cascade to the votes

@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from accounts.models import User
 from conversations.hooks import tree_rules
 from conversations.models import Attendee, Conversation
+from conversations.services.lifecycle import conversations_delete
 from conversations.services.primitives import (
     Placement,
     attendees_add_bulk,
@@ -115,13 +116,13 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
     )
     if room.type == Conversation.Type.ONE_TO_ONE:
         if counts["users"] <= 1:
-            Conversation.objects.filter(pk=room.pk).delete()
+            conversations_delete(Conversation.objects.filter(pk=room.pk))
         else:
             attendees_remove_bulk(actor=actor, attendees=[me], extra_rooms=[room], change="left")
         return
     if me.participant_type in MODERATOR_TYPES and counts["users"] > 1 and counts["moderators"] == 1:
         raise BadRequest("last-moderator")
     if counts["users"] <= 1:
-        Conversation.objects.filter(pk=room.pk).delete()
+        conversations_delete(Conversation.objects.filter(pk=room.pk))
         return
     _remove_with_cascade(actor=actor, room=room, attendee=me, change="left")

@@ -17,6 +17,7 @@ from accounts.models import User
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
 from tests.breakout.conftest import add_students, breakout_rooms
+from tests.conversations.leftovers import leftovers_add
 from tests.helpers import EVENT_QUERIES
 
 SIZES = pytest.mark.parametrize(("students", "rooms"), [(5, 2), (300, 20)], ids=["small", "large"])
@@ -34,13 +35,13 @@ def test_configure_query_count_does_not_grow(
     attendee_map = {pk: i % rooms for i, pk in enumerate(student_ids(room))}
 
     # SAVEPOINT; lock the parent (SELECT ... FOR UPDATE); SELECT parent attendees (the caller's
-    # role among them); app config; orphan clean-up: DELETE attendees, DELETE pictures, DELETE
-    # chat, DELETE rooms;
+    # role among them); app config; orphan clean-up: DELETE attendees, DELETE the rooms'
+    # reactions, reminders, poll votes and polls, DELETE pictures, DELETE chat, DELETE rooms;
     # SAVEPOINT, INSERT rooms, RELEASE; INSERT conversation_created messages, UPDATE rooms' last
     # activity; INSERT attendees, INSERT user_added messages, UPDATE last activity; UPDATE parent
     # mode; history: INSERT the round, INSERT the students' spans; SELECT the parent's bots
     # (none here: nothing to inherit); the events (EVENT_QUERIES); RELEASE.
-    with django_assert_num_queries(21 + EVENT_QUERIES):
+    with django_assert_num_queries(25 + EVENT_QUERIES):
         lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=rooms, attendee_map=attendee_map)
 
     assert Attendee.objects.filter(breakout_parent=room, participant_type=3).count() == students + 1
@@ -52,11 +53,14 @@ def test_remove_query_count_does_not_grow(
 ) -> None:
     add_students(room, students)
     lifecycle.breakout_configure(actor=owner, parent=room, mode=1, amount=rooms, attendee_map={})
+    for child in breakout_rooms(room)[:2]:  # reactions, reminders, poll votes growing with the size
+        leftovers_add(child, messages=rooms // 2, reactions=rooms // 2, votes=rooms // 2)
 
-    # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE pictures,
-    # DELETE chat, DELETE rooms; UPDATE (end) open assistance requests; history: UPDATE (close)
-    # open spans, UPDATE (close) the round; UPDATE parent; the events (EVENT_QUERIES); RELEASE.
-    with django_assert_num_queries(12 + EVENT_QUERIES):
+    # SAVEPOINT; lock; the caller's row (role under the lock); DELETE attendees, DELETE the
+    # rooms' reactions, reminders, poll votes and polls, DELETE pictures, DELETE chat, DELETE
+    # rooms; UPDATE (end) open assistance requests; history: UPDATE (close) open spans, UPDATE
+    # (close) the round; UPDATE parent; the events (EVENT_QUERIES); RELEASE.
+    with django_assert_num_queries(16 + EVENT_QUERIES):
         lifecycle.breakout_remove(actor=owner, parent=room)
 
     assert breakout_rooms(room) == []
