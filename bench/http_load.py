@@ -332,6 +332,7 @@ def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: flo
         else:
             errors[f"moderator {method} {status} {payload[:120]!r}"] += 1
     stop.set()
+    flooded = time.monotonic() - started_at
     deadline = time.monotonic() + 30
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
@@ -343,6 +344,9 @@ def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: flo
         "students": len(names),
         "seconds": seconds,
         "switches ok": len(switch_ms),
+        # Little's law: with every student always waiting for an answer, the mean switch
+        # latency is the number of students divided by this rate.
+        "switch answers per s": round(sum(n for k, n in statuses.items() if k.startswith("switch")) / flooded, 1),
         "switch p50 ms": _percentile(switch_ms, 0.5),
         "switch p99 ms": _percentile(switch_ms, 0.99),
         "moderator ops": len(moderator_ms),
