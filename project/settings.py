@@ -134,7 +134,7 @@ def _database_from_url(url: str) -> dict[str, Any]:
             config["OPTIONS"]["pool"] = {
                 "min_size": min(2, pool_size),
                 "max_size": pool_size,
-                "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 30, minimum=1),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 5, minimum=1),
             }
     else:
         raise ImproperlyConfigured(

@@ -44,7 +44,7 @@ def test_postgresql_connections_are_pooled_per_process_by_default() -> None:
     result = database_settings(DATABASE_URL=POSTGRES)
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [0, {"min_size": 2, "max_size": 10, "timeout": 30}]
+    assert json.loads(result.stdout) == [0, {"min_size": 2, "max_size": 10, "timeout": 5}]
 
 
 @pytest.mark.parametrize(
