@@ -146,7 +146,7 @@ def _database_from_url(url: str) -> dict[str, Any]:
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
 # Switch requests of one process in the sync tier at once (project/admission.py); the others wait
 # in the event loop. Below the pool's size, so other requests always find a connection.
-SWITCH_CONCURRENCY = env_int("SWITCH_CONCURRENCY", 3, minimum=0)
+SWITCH_CONCURRENCY = env_int("SWITCH_CONCURRENCY", 1, minimum=0)
 _pool = DATABASES["default"]["OPTIONS"].get("pool")
 if _pool and _pool["max_size"] <= SWITCH_CONCURRENCY:
     raise ImproperlyConfigured(
