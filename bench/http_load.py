@@ -12,6 +12,7 @@ import base64
 import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -26,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OCS = "/ocs/v2.php/apps/spreed/api"
@@ -106,7 +108,11 @@ def server(name: str, env: dict[str, str], port: int, *, workers: int, kind: str
 
 
 def request(srv: Server, method: str, path: str, auth: str, body: dict | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=120)
+    return _call(srv.port, method, path, auth, body)
+
+
+def _call(port: int, method: str, path: str, auth: str, body: dict | None = None) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {**HEADERS, "Authorization": auth}
     data = None
     if body is not None:
@@ -269,9 +275,34 @@ def _percentile(values: list[float], fraction: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * fraction))], 1)
 
 
+def _teacher(
+    port: int, path: str, auth: str, seconds: float, period: float, go: Any, results: Any
+) -> None:  # pragma: no cover - runs in a process of its own
+    """The teacher of the flood: a stop or start every ``period`` seconds for ``seconds``, then the
+    rooms left started (as seeded). Puts [(operation, status, ms, payload head)] on ``results``."""
+    go.wait()
+    began_at = time.monotonic()
+    running = True  # the seed leaves the rooms started
+    done: list[tuple[str, int, float, str, float]] = []
+    while time.monotonic() - began_at < seconds:
+        time.sleep(period)
+        method = "DELETE" if running else "POST"
+        began, sent_at = time.perf_counter(), time.time()
+        status, payload = _call(port, method, path, auth)
+        done.append((method, status, (time.perf_counter() - began) * 1000, repr(payload[:120]), sent_at))
+        if status == 200:
+            running = not running
+    if not running:
+        _call(port, "POST", path, auth)
+    results.put(done)
+
+
 def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: float = 2.0) -> dict[str, object]:
     """``students`` students switch rooms as fast as they can while the teacher stops and starts
-    the breakout rooms every ``period`` seconds; latencies, statuses, errors."""
+    the breakout rooms every ``period`` seconds; latencies, statuses, errors.
+
+    The students are threads of this process; the teacher is a process of its own (another
+    device), so their client's interpreter lock does not add to the teacher's latencies."""
     creds = seed["credentials"]
     parent, rooms = seed["parent"], seed["breakout_rooms"]
     teacher = basic("teacher", creds["teacher"])
@@ -282,6 +313,13 @@ def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: flo
     moderator_ms: list[float] = []
     statuses: Counter[str] = Counter()
     errors: Counter[str] = Counter()
+    spawn = multiprocessing.get_context("spawn")
+    go, results = spawn.Event(), spawn.Queue()
+    moderator = spawn.Process(
+        target=_teacher,
+        args=(srv.port, f"{OCS}/v1/breakout-rooms/{parent}/rooms", teacher, seconds, period, go, results),
+    )
+    moderator.start()
 
     def student(name: str) -> None:
         auth = basic(name, creds[name])
@@ -318,37 +356,36 @@ def flood(srv: Server, seed: dict, *, students: int, seconds: float, period: flo
     for thread in threads:
         thread.start()
     started_at = time.monotonic()
-    running = True  # the seed leaves the rooms started
-    while time.monotonic() - started_at < seconds:
-        time.sleep(period)
-        method = "DELETE" if running else "POST"
-        began = time.perf_counter()
-        status, payload = request(srv, method, f"{OCS}/v1/breakout-rooms/{parent}/rooms", teacher)
-        elapsed = (time.perf_counter() - began) * 1000
-        statuses[f"{'stop' if running else 'start'} {status}"] += 1
+    go.set()
+    done = results.get(timeout=seconds + 600)
+    moderator.join(60)
+    stop.set()
+    flooded = time.monotonic() - started_at
+    for method, status, elapsed, payload, _ in done:
+        statuses[f"{'stop' if method == 'DELETE' else 'start'} {status}"] += 1
         if status == 200:
             moderator_ms.append(elapsed)
-            running = not running
         else:
-            errors[f"moderator {method} {status} {payload[:120]!r}"] += 1
-    stop.set()
+            errors[f"moderator {method} {status} {payload}"] += 1
     deadline = time.monotonic() + 30
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     pending = sum(thread.is_alive() for thread in threads)
-    if not running:  # leave it started, as seeded
-        request(srv, "POST", f"{OCS}/v1/breakout-rooms/{parent}/rooms", teacher)
     log = srv.log.read_text(errors="replace")
     return {
         "students": len(names),
         "seconds": seconds,
         "switches ok": len(switch_ms),
+        # Little's law: with every student always waiting for an answer, the mean switch
+        # latency is the number of students divided by this rate.
+        "switch answers per s": round(sum(n for k, n in statuses.items() if k.startswith("switch")) / flooded, 1),
         "switch p50 ms": _percentile(switch_ms, 0.5),
         "switch p99 ms": _percentile(switch_ms, 0.99),
         "moderator ops": len(moderator_ms),
         "moderator p50 ms": _percentile(moderator_ms, 0.5),
         "moderator p99 ms": _percentile(moderator_ms, 0.99),
         "moderator max ms": _percentile(moderator_ms, 1.0),
+        "moderator ops (method, status, ms, sent at)": [(m, s, round(ms), round(at, 2)) for m, s, ms, _, at in done],
         "statuses": dict(statuses),
         "errors": sum(errors.values()),
         "requests unanswered 30 s after the end": pending,

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a switch waiting for its lane holds no thread yet (project/admission.py).
+    "project.admission.SwitchLaneMiddleware",
     "project.ocs.middleware.CharsetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "project.ocs.middleware.OCSMiddleware",
@@ -60,7 +62,7 @@ MIDDLEWARE = [
 
 if not TESTING:
     # Serves the admin's static files under gunicorn (after collectstatic), no web server needed.
-    MIDDLEWARE.insert(2, "project.static.StaticFilesMiddleware")  # WhiteNoise, async-capable
+    MIDDLEWARE.insert(3, "project.static.StaticFilesMiddleware")  # WhiteNoise, async-capable
 
 ROOT_URLCONF = "project.urls"
 WSGI_APPLICATION = "project.wsgi.application"
@@ -83,13 +85,18 @@ TEMPLATES = [
 ]
 
 
+# Connections per process (PostgreSQL; 0: one connection per request, opened and closed with it).
+DATABASE_POOL_SIZE_DEFAULT = 10
+
+
 def _database_from_url(url: str) -> dict[str, Any]:
+    conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
     try:
         config: dict[str, Any] = dict(
             # Served by ASGI (project/asgi.py): each request's sync code runs in a thread of its own,
             # so a persistent connection would stay with a thread nobody reuses; 0 closes it at the
-            # end of the request, as Django advises for ASGI.
-            dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))
+            # end of the request (on PostgreSQL: hands it back to the process's pool, below).
+            dj_database_url.parse(url, conn_max_age=conn_max_age)
         )
     except Exception as exc:  # dj-database-url raises several types for bad URLs
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
@@ -107,9 +114,28 @@ def _database_from_url(url: str) -> dict[str, Any]:
         }
     elif engine == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
-        # A persistent connection is checked before a request reuses it, so the first request
+        # A kept or pooled connection is checked before a request reuses it, so the first request
         # after a PostgreSQL restart reconnects instead of failing.
         config["CONN_HEALTH_CHECKS"] = True
+        # Connections kept per thread (DATABASE_CONN_MAX_AGE, for WSGI) and a pool per process
+        # exclude each other: the pool is the default unless connections are kept.
+        pool_size = env_int("DATABASE_POOL_SIZE", 0 if conn_max_age else DATABASE_POOL_SIZE_DEFAULT, minimum=0)
+        if pool_size and conn_max_age:
+            raise ImproperlyConfigured(
+                "DATABASE_POOL_SIZE pools connections per process, DATABASE_CONN_MAX_AGE keeps them per thread: "
+                "set one of them to 0"
+            )
+        if pool_size and not TESTING:
+            # Each process holds at most ``pool_size`` connections, whatever the number of requests
+            # in flight (one thread each under ASGI): a request's first query takes a connection,
+            # the end of the request gives it back. Beyond that requests wait for one (503 after
+            # DATABASE_POOL_TIMEOUT_SECONDS) instead of opening more than PostgreSQL's
+            # max_connections, and no request pays for a new connection.
+            config["OPTIONS"]["pool"] = {
+                "min_size": min(2, pool_size),
+                "max_size": pool_size,
+                "timeout": env_int("DATABASE_POOL_TIMEOUT_SECONDS", 5, minimum=1),
+            }
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL must point at SQLite (sqlite:///path) or PostgreSQL (postgres://...), got engine {engine!r}"
@@ -118,6 +144,14 @@ def _database_from_url(url: str) -> dict[str, Any]:
 
 
 DATABASES = {"default": _database_from_url(env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+# Switch requests of one process in the sync tier at once (project/admission.py); the others wait
+# in the event loop. Below the pool's size, so other requests always find a connection.
+SWITCH_CONCURRENCY = env_int("SWITCH_CONCURRENCY", 1, minimum=0)
+_pool = DATABASES["default"]["OPTIONS"].get("pool")
+if _pool and _pool["max_size"] <= SWITCH_CONCURRENCY:
+    raise ImproperlyConfigured(
+        f"SWITCH_CONCURRENCY must be below DATABASE_POOL_SIZE ({_pool['max_size']}), got {SWITCH_CONCURRENCY}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # REDIS_URL shares the verified-credential cache (default alias) and the brute-force counters

@@ -59,6 +59,7 @@ from conversations.services.primitives import (
     Placement,
     SystemMessage,
     attendees_add_bulk,
+    attendees_move,
     attendees_remove_bulk,
     conversation_tree_lock,
     conversation_tree_share_lock,
@@ -548,9 +549,10 @@ def breakout_switch(*, actor: User, parent: Conversation, target: str) -> Conver
 
     now = timezone.now()
     leaving = [a for a in mine if a.room_id != target_room.pk]
-    attendees_remove_bulk(actor=actor, attendees=leaving, now=now, extra_rooms=rooms)
-    if not any(a.room_id == target_room.pk for a in mine):
-        attendees_add_bulk(actor=actor, placements=[Placement.of_attendee(me, target_room)], now=now)
+    arriving = not any(a.room_id == target_room.pk for a in mine)
+    placements = [Placement.of_attendee(me, target_room)] if arriving else []
+    attendees_move(actor=actor, leaving=leaving, placements=placements, now=now, rooms=rooms)
+    if arriving:
         rounds.spans_close(parent_id=parent.pk, actor_ids=[me.actor_id], how=SpanHow.SWITCH, now=now)
         rounds.spans_open(parent_id=parent.pk, entries=[(me, target_room)], how=SpanHow.SWITCH, now=now)
         token_of = {room.pk: room.token for room in rooms}

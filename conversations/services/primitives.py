@@ -300,9 +300,14 @@ def attendees_add_bulk(
     rooms = list({placement.room.pk: placement.room for placement in placements}.values())
     tokens = room_tokens(room_ids=[room.pk for room in rooms], rooms=rooms)
     participants_events_add(attendees=created, change="added", actor=actor, tokens=tokens)
-    if not announce:
-        return created
-    messages = [
+    if announce:
+        system_messages_post(actor=actor, messages=_added_messages(actor, placements), now=now, tokens=tokens)
+    return created
+
+
+def _added_messages(actor: User, placements: Iterable[Placement]) -> list[SystemMessage]:
+    """``user_added`` for each placement, except the acting user joining as owner or moderator."""
+    return [
         SystemMessage(
             room_id=placement.room.pk,
             key="user_added",
@@ -311,8 +316,19 @@ def attendees_add_bulk(
         for placement in placements
         if not (placement.user_id == actor.pk and placement.participant_type in Attendee.MODERATOR_TYPES)
     ]
-    system_messages_post(actor=actor, messages=messages, now=now, tokens=tokens)
-    return created
+
+
+def _removed_messages(attendees: Iterable[Attendee]) -> list[SystemMessage]:
+    """``user_removed`` for each user among ``attendees``."""
+    return [
+        SystemMessage(
+            room_id=attendee.room_id,
+            key="user_removed",
+            user=rich_user(attendee.actor_id, attendee.display_name),
+        )
+        for attendee in attendees
+        if attendee.actor_type == Attendee.ACTOR_USERS
+    ]
 
 
 def attendees_remove_bulk(
@@ -322,28 +338,42 @@ def attendees_remove_bulk(
     now: datetime | None = None,
     extra_rooms: Iterable[Conversation] = (),
     change: str = "removed",
+    announce: bool = True,
 ) -> int:
     """Delete the given attendee rows in one DELETE and post ``user_removed`` in each room
-    (as in Talk, also when the actor removes themselves: the text then reads "left").
-    ``extra_rooms``: loaded rooms (parent included) whose tokens then cost no query; ``change``
-    names the removal in the ``participants.changed`` events (``removed``, or ``left``)."""
+    (as in Talk, also when the actor removes themselves: the text then reads "left"; none with
+    ``announce=False``). ``extra_rooms``: loaded rooms (parent included) whose tokens then cost
+    no query; ``change`` names the removal in the ``participants.changed`` events (``removed``,
+    or ``left``)."""
     if not attendees:
         return 0
     now = now or timezone.now()
-    messages = [
-        SystemMessage(
-            room_id=attendee.room_id,
-            key="user_removed",
-            user=rich_user(attendee.actor_id, attendee.display_name),
-        )
-        for attendee in attendees
-        if attendee.actor_type == Attendee.ACTOR_USERS
-    ]
     deleted, _ = Attendee.objects.filter(pk__in=[attendee.pk for attendee in attendees]).delete()
     tokens = room_tokens(room_ids={a.room_id for a in attendees}, rooms=[*_rooms_of(attendees), *extra_rooms])
     participants_events_add(attendees=attendees, change=change, actor=actor, tokens=tokens)
-    system_messages_post(actor=actor, messages=messages, now=now, tokens=tokens)
+    if announce:
+        system_messages_post(actor=actor, messages=_removed_messages(attendees), now=now, tokens=tokens)
     return deleted
+
+
+def attendees_move(
+    *,
+    actor: User,
+    leaving: Sequence[Attendee],
+    placements: Sequence[Placement],
+    now: datetime,
+    rooms: Iterable[Conversation],
+) -> None:
+    """Remove the rows ``leaving`` and add ``placements`` (a student switching rooms), with their
+    ``user_removed`` and then ``user_added`` messages posted in one INSERT and the rooms' last
+    activity bumped in one UPDATE: the statements of ``attendees_remove_bulk`` and
+    ``attendees_add_bulk`` less two. ``rooms``: the loaded rooms involved, parents cached (the
+    caller holds their row locks, taken in id order, so the one UPDATE cannot deadlock)."""
+    rooms = list(rooms)
+    attendees_remove_bulk(actor=actor, attendees=leaving, now=now, extra_rooms=rooms, announce=False)
+    attendees_add_bulk(actor=actor, placements=placements, now=now, announce=False)
+    messages = [*_removed_messages(leaving), *_added_messages(actor, placements)]
+    system_messages_post(actor=actor, messages=messages, now=now, rooms=rooms)
 
 
 def conversations_create_bulk(*, rooms: Sequence[Conversation]) -> list[Conversation]:
