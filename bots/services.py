@@ -24,12 +24,11 @@ from bots.delivery import deliveries_create_for_room
 from bots.models import Bot, BotConversation, BotDelivery, SeenRandom
 from bots.signing import MIN_RANDOM_LENGTH, random_digest, signature_matches
 from conversations.models import Attendee, ChatMessage, Conversation, Reaction
-from conversations.services.chat import REFERENCE_ID_MAX_LENGTH, chat_message_text_validate
+from conversations.services.chat import chat_comment_write
 from conversations.services.chat_guards import visible_message
 from conversations.services.primitives import room_tree_lock
 from conversations.services.reactions import _counts_refresh as reaction_counts_refresh
 from conversations.services.reactions import reaction_validate
-from conversations.services.read_markers import mention_markers_update
 from live.models import Event
 from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, NotFoundInRoom, ServiceError
@@ -309,39 +308,10 @@ def bot_message_post(
     service sends no notifications anyway."""
     room = room_tree_lock(room)
     _bot_still_set_up(bot=bot, room=room)
-    text = chat_message_text_validate(message)
-    if len(reference_id) > REFERENCE_ID_MAX_LENGTH:
-        raise BadRequest("referenceId")
-    parent = None
-    if reply_to:
-        parent = ChatMessage.objects.filter(room=room, pk=reply_to, message_type=ChatMessage.Type.COMMENT).first()
-        if parent is None:
-            raise BadRequest("replyTo")
-    now = timezone.now()
-    expires_at = now + timedelta(seconds=room.message_expiration) if room.message_expiration else None
-    created = ChatMessage.objects.create(
-        room=room,
-        actor_type="bots",
-        actor_id=bot.actor_id,
-        actor_display_name=bot.display_name,
-        message_type=ChatMessage.Type.COMMENT,
-        message=text,
-        reference_id=reference_id,
-        reply_to=parent,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    Conversation.objects.filter(pk=room.pk).update(last_activity=now)
-    # A bot is no attendee: every attendee of the room is "another" one for the mention markers.
-    mention_markers_update(message=created, author=Attendee(pk=None))
-    events_record(
-        type="chat.message",
-        token=room.token,
-        parent_token=_event_parent_token(room),
-        actor_id=bot.actor_id,
-        payload={"messageId": created.pk},
-    )
-    return created
+    # A bot is no attendee: an unsaved row carries its name, and every attendee of the room is
+    # "another" one for the mention markers.
+    author = Attendee(actor_type="bots", actor_id=bot.actor_id, display_name=bot.display_name)
+    return chat_comment_write(room=room, author=author, message=message, reply_to=reply_to, reference_id=reference_id)
 
 
 def _reaction_event(*, bot: Bot, room: Conversation, message_id: int, reaction: str, added: bool) -> None:

@@ -57,6 +57,22 @@ def chat_message_post(
         raise PreconditionFailed()
     if not can_chat(attendee, room):
         raise Forbidden()
+    created = chat_comment_write(
+        room=room, author=attendee, message=message, reply_to=reply_to, reference_id=reference_id
+    )
+    Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
+    return created
+
+
+def chat_comment_write(
+    *, room: Conversation, author: Attendee, message: str, reply_to: int, reference_id: str
+) -> ChatMessage:
+    """Write a comment of ``author`` into ``room``, whose tree the caller has locked and whose
+    rules for ``author`` it has checked; ``author`` is an unsaved row for a poster who is no
+    attendee (a bot). The text as ``chat_message_text_validate`` keeps it, a reference id of at
+    most ``REFERENCE_ID_MAX_LENGTH`` characters (400 ``referenceId``), a reply only to a comment
+    of the same room (400 ``replyTo``). Bumps the room's last activity, the mention markers of
+    the others and records the ``chat.message`` event."""
     text = chat_message_text_validate(message)
     if len(reference_id) > REFERENCE_ID_MAX_LENGTH:
         raise BadRequest("referenceId")
@@ -69,9 +85,9 @@ def chat_message_post(
     expires_at = now + timedelta(seconds=room.message_expiration) if room.message_expiration else None
     created = ChatMessage.objects.create(
         room=room,
-        actor_type=attendee.actor_type,
-        actor_id=attendee.actor_id,
-        actor_display_name=attendee.display_name,
+        actor_type=author.actor_type,
+        actor_id=author.actor_id,
+        actor_display_name=author.display_name,
         message_type=ChatMessage.Type.COMMENT,
         message=text,
         reference_id=reference_id,
@@ -80,13 +96,12 @@ def chat_message_post(
         expires_at=expires_at,
     )
     Conversation.objects.filter(pk=room.pk).update(last_activity=now)
-    Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
-    mention_markers_update(message=created, author=attendee)  # Talk surface (issue 10): unreadMention
+    mention_markers_update(message=created, author=author)  # Talk surface (issue 10): unreadMention
     events_record(
         type="chat.message",
         token=room.token,
         parent_token=room.parent.token if room.parent is not None else None,
-        actor_id=attendee.actor_id,
+        actor_id=author.actor_id,
         payload={"messageId": created.pk},
     )
     return created
