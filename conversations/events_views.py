@@ -21,7 +21,6 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -42,6 +41,7 @@ from live import hub
 from live.fanout import WAKE_ALL
 from live.models import Event
 from live.selectors import event_data, event_newest_id, events_after, events_resume_lost
+from project.db import read_and_release
 from project.ocs.schema import ocs_responses
 from project.ocs.views import OCSView
 
@@ -139,15 +139,6 @@ class EventStreamView(OCSView):
 events_sync = EventStreamView.as_view()
 
 
-def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run one read and give the connection back (a test's transaction is left alone)."""
-    try:
-        return function(*args, **kwargs)
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()
-
-
 def _frame(event: Event) -> str:
     data = json.dumps(event_data(event), separators=(",", ":"))
     return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
@@ -158,13 +149,13 @@ async def event_stream(*, user: User, follow: Q, root: str | None, after: int | 
     async with await hub.subscribe(keys) as subscription:
         yield "retry: 2000\n: live updates\n\n"
         if after is None:
-            after = await sync_to_async(_read)(event_newest_id)
-        elif await sync_to_async(_read)(events_resume_lost, after_id=after):
-            after = await sync_to_async(_read)(event_newest_id)
+            after = await sync_to_async(read_and_release)(event_newest_id)
+        elif await sync_to_async(read_and_release)(events_resume_lost, after_id=after):
+            after = await sync_to_async(read_and_release)(event_newest_id)
             yield f"id: {after}\nevent: reset\ndata: {json.dumps({'type': 'reset'})}\n\n"
         visible = events_visible_to(user) & follow
         while True:
-            batch = await sync_to_async(_read)(events_after, after_id=after, visible=visible)
+            batch = await sync_to_async(read_and_release)(events_after, after_id=after, visible=visible)
             for event in batch:
                 yield _frame(event)
                 after = event.id
@@ -182,7 +173,7 @@ async def events(request: HttpRequest) -> HttpResponseBase:
     stream = getattr(response, "stream", None)
     if stream is None:
         return response
-    await sync_to_async(_read)(lambda: None)  # the preflight's connection goes back before streaming
+    await sync_to_async(read_and_release)(lambda: None)  # the preflight's connection goes back before streaming
     streaming = StreamingHttpResponse(event_stream(**stream), content_type="text/event-stream; charset=utf-8")
     streaming["Cache-Control"] = "no-cache"
     streaming["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
