@@ -17,7 +17,7 @@ from conversations import views
 from conversations.models import Attendee, ChatMessage, Reminder
 from conversations.presenters import (
     mention_suggestions,
-    message_payload,
+    message_with_parent_payload,
     poll_payload,
     reactions_attach,
     reactions_payload,
@@ -47,15 +47,6 @@ MESSAGE_ID = OpenApiParameter(
 REACTIONS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}}
 
 
-def _with_parent(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
-    """A message for the caller; a reply carries the message it answers as ``parent``."""
-    token = attendee.room.token
-    payload = message_payload(message, room_token=token, viewer_actor_id=attendee.actor_id)
-    if message.reply_to is not None:
-        payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=attendee.actor_id)
-    return payload
-
-
 class ChatWithHistoryView(views.ChatView):
     """``/chat/{token}``: the chat page now carries reactions, and moderators can clear it."""
 
@@ -78,7 +69,7 @@ class ChatWithHistoryView(views.ChatView):
         with the ``history_cleared`` system message."""
         attendee = self.get_attendee(token)
         system = message_edits.chat_history_clear(attendee=attendee)
-        return Response(_with_parent(system, attendee=attendee))
+        return Response(message_with_parent_payload(system, attendee=attendee))
 
 
 @extend_schema(parameters=[MESSAGE_ID])
@@ -97,7 +88,7 @@ class ChatMessageView(views.RoomView):
         attendee = self.get_attendee(token, lobby_rule=True)
         values = MessageEditInput.from_request(request)
         system = message_edits.chat_message_edit(attendee=attendee, message_id=message_id, message=values["message"])
-        return Response(_with_parent(system, attendee=attendee))
+        return Response(message_with_parent_payload(system, attendee=attendee))
 
     @extend_schema(
         responses={
@@ -110,7 +101,7 @@ class ChatMessageView(views.RoomView):
         the deleted comment as its ``parent``."""
         attendee = self.get_attendee(token, lobby_rule=True)
         system = message_edits.chat_message_delete(attendee=attendee, message_id=message_id)
-        return Response(_with_parent(system, attendee=attendee))
+        return Response(message_with_parent_payload(system, attendee=attendee))
 
 
 @extend_schema(parameters=[MESSAGE_ID])
