@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
 from conversations.permissions import can_chat, is_held_in_lobby
-from conversations.services.primitives import room_tree_lock
+from conversations.services.primitives import chat_events_add, rich_user, room_tree_lock, rooms_touch
 from conversations.services.read_markers import mention_markers_update
 from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed
@@ -104,6 +104,30 @@ def chat_comment_write(
         actor_id=author.actor_id,
         payload={"messageId": created.pk},
     )
+    return created
+
+
+def chat_system_message_post(
+    *, attendee: Attendee, key: str, reply_to: ChatMessage | None, message: str = "", now: datetime | None = None
+) -> ChatMessage:
+    """Post the system message ``key`` of ``attendee``'s change in its room (the edit, deletion,
+    cleared history or reaction, answering ``reply_to``), bump the room's last activity and
+    record the ``chat.message`` event. The caller holds the tree lock."""
+    now = now or timezone.now()
+    created = ChatMessage.objects.create(
+        room=attendee.room,
+        actor_type=attendee.actor_type,
+        actor_id=attendee.actor_id,
+        actor_display_name=attendee.display_name,
+        message_type=ChatMessage.Type.SYSTEM,
+        system_message=key,
+        message=message,
+        parameters={"actor": rich_user(attendee.actor_id, attendee.display_name)},
+        reply_to=reply_to,
+        created_at=now,
+    )
+    rooms_touch(room_ids=[attendee.room_id], now=now)
+    chat_events_add(messages=[created], actor_id=attendee.actor_id, rooms=[attendee.room])
     return created
 
 

@@ -17,11 +17,10 @@ import unicodedata
 
 from django.db import transaction
 from django.db.models import Count, Min
-from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Reaction
+from conversations.services.chat import chat_system_message_post
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
-from conversations.services.primitives import chat_events_add, rich_user, rooms_touch
 from live.services import NewEvent, events_add, events_batch
 from project.errors import BadRequest, NotFound, NotFoundInRoom
 
@@ -56,8 +55,6 @@ def _reactable_message(*, attendee: Attendee, message_id: int, missing_context: 
 def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str, added: bool) -> None:
     """Talk's hidden system message of a reaction change (see the module docstring) and the
     change's events."""
-    now = timezone.now()
-    actor = rich_user(attendee.actor_id, attendee.display_name)
     if not added:
         ChatMessage.objects.filter(
             room_id=attendee.room_id,
@@ -68,20 +65,12 @@ def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str,
             actor_id=attendee.actor_id,
             message=reaction,
         ).update(system_message="reaction_deleted", message="")
-    posted = ChatMessage.objects.create(
-        room_id=attendee.room_id,
-        actor_type=attendee.actor_type,
-        actor_id=attendee.actor_id,
-        actor_display_name=attendee.display_name,
-        message_type=ChatMessage.Type.SYSTEM,
-        system_message="reaction" if added else "reaction_revoked",
-        message=reaction if added else "",
-        parameters={"actor": actor},
+    chat_system_message_post(
+        attendee=attendee,
+        key="reaction" if added else "reaction_revoked",
         reply_to=message,
-        created_at=now,
+        message=reaction if added else "",
     )
-    rooms_touch(room_ids=[attendee.room_id], now=now)
-    chat_events_add(messages=[posted], actor_id=attendee.actor_id, rooms=[attendee.room])
     room = attendee.room
     events_add(
         events=[
