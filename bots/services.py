@@ -27,8 +27,7 @@ from conversations.models import Attendee, ChatMessage, Conversation, Reaction
 from conversations.services.chat import chat_comment_write
 from conversations.services.chat_guards import visible_message
 from conversations.services.primitives import room_tree_lock
-from conversations.services.reactions import _counts_refresh as reaction_counts_refresh
-from conversations.services.reactions import reaction_validate
+from conversations.services.reactions import reaction_counts_refresh, reaction_validate
 from live.models import Event
 from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, NotFoundInRoom, ServiceError

@@ -104,7 +104,7 @@ def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
         defaults={"actor_display_name": attendee.display_name},
     )
     if created:
-        _counts_refresh(message)
+        reaction_counts_refresh(message)
         _reaction_posted(attendee=attendee, message=message, reaction=reaction, added=True)
     return created
 
@@ -121,11 +121,11 @@ def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> No
     ).delete()
     if not deleted:
         raise NotFoundInRoom()
-    _counts_refresh(message)
+    reaction_counts_refresh(message)
     _reaction_posted(attendee=attendee, message=message, reaction=reaction, added=False)
 
 
-def _counts_refresh(message: ChatMessage) -> None:
+def reaction_counts_refresh(message: ChatMessage) -> None:
     """Recount the message's reactions into ``ChatMessage.reactions`` (emoji in the order they
     were first used); the caller holds the tree lock, so no reaction of the room changes meanwhile."""
     rows = (
