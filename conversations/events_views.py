@@ -16,7 +16,8 @@ rooms. Events addressed to another user are only for that user and the tree's mo
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -153,18 +154,35 @@ async def event_stream(*, user: User, follow: Q, root: str | None, after: int | 
         elif await sync_to_async(read_and_release)(events_resume_lost, after_id=after):
             after = await sync_to_async(read_and_release)(event_newest_id)
             yield f"id: {after}\nevent: reset\ndata: {json.dumps({'type': 'reset'})}\n\n"
-        visible = events_visible_to(user) & follow
-        while True:
-            batch = await sync_to_async(read_and_release)(events_after, after_id=after, visible=visible)
-            for event in batch:
-                yield _frame(event)
-                after = event.id
-            if batch:
-                # Read again before waiting: a full batch has more behind it, and so may a
-                # signal that came while this one was read.
-                continue
-            if not await subscription.wait(settings.LIVE_HEARTBEAT_SECONDS):
-                yield ": heartbeat\n\n"
+        async for frame in events_follow(subscription, after=after, visible=events_visible_to(user) & follow):
+            yield frame
+
+
+async def events_follow(
+    subscription: hub.Subscription,
+    *,
+    after: int,
+    visible: Q,
+    frame: Callable[[Event], str] = _frame,
+    deadline: float | None = None,
+) -> AsyncIterator[str]:
+    """The frames of the ``visible`` outbox events after ``after`` as they come (read when
+    ``subscription`` signals), and a heartbeat comment after ``LIVE_HEARTBEAT_SECONDS`` without
+    one; until the ``time.monotonic()`` ``deadline`` when there is one."""
+    while deadline is None or time.monotonic() < deadline:
+        batch = await sync_to_async(read_and_release)(events_after, after_id=after, visible=visible)
+        for event in batch:
+            yield frame(event)
+            after = event.id
+        if batch:
+            # Read again before waiting: a full batch has more behind it, and so may a
+            # signal that came while this one was read.
+            continue
+        wait: float = settings.LIVE_HEARTBEAT_SECONDS
+        if deadline is not None:
+            wait = min(wait, max(deadline - time.monotonic(), 0))
+        if not await subscription.wait(wait):
+            yield ": heartbeat\n\n"
 
 
 @csrf_exempt  # as every DRF view: the OCS-APIRequest header is the CSRF guard (see authentication)

@@ -26,13 +26,13 @@ import time
 from collections.abc import AsyncIterator
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
+from conversations.events_views import events_follow
 from live import hub
 from live.fanout import WAKE_ALL
 from live.models import Event
@@ -73,16 +73,10 @@ async def overview_event_stream(*, after: int | None, seconds: float = STREAM_SE
         if after is None:
             after = await sync_to_async(read_and_release)(event_newest_id)
             yield f"id: {after}\ndata: {{}}\n\n"
-        while time.monotonic() < deadline:
-            batch = await sync_to_async(read_and_release)(events_after, after_id=after, visible=OVERVIEW_EVENTS)
-            for event in batch:
-                yield _frame(event)
-                after = event.id
-            if batch:
-                continue
-            wait = min(settings.LIVE_HEARTBEAT_SECONDS, max(deadline - time.monotonic(), 0))
-            if not await subscription.wait(wait):
-                yield ": heartbeat\n\n"
+        async for frame in events_follow(
+            subscription, after=after, visible=OVERVIEW_EVENTS, frame=_frame, deadline=deadline
+        ):
+            yield frame
 
 
 def _events_so_far(after: int | None) -> str:
