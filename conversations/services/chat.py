@@ -11,11 +11,11 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.permissions import can_chat, is_held_in_lobby
+from conversations.services.chat_guards import chat_write_check
 from conversations.services.primitives import chat_events_add, rich_user, room_tree_lock, rooms_touch
 from conversations.services.read_markers import mention_markers_update
 from live.services import events_record
-from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed
+from project.errors import BadRequest, NotFound, PayloadTooLarge
 
 # PHP's trim(): space, tab, newline, carriage return, NUL and vertical tab.
 TRIM_CHARACTERS = " \t\n\r\0\x0b"
@@ -53,10 +53,7 @@ def chat_message_post(
         raise NotFound()
     attendee = fresh
     attendee.room = room
-    if is_held_in_lobby(attendee, room):
-        raise PreconditionFailed()
-    if not can_chat(attendee, room):
-        raise Forbidden()
+    chat_write_check(attendee)
     created = chat_comment_write(
         room=room, author=attendee, message=message, reply_to=reply_to, reference_id=reference_id
     )

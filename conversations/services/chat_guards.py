@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.permissions import PERMISSION_CHAT, effective_permissions, is_held_in_lobby
+from conversations.permissions import can_chat, is_held_in_lobby
 from conversations.services.primitives import conversation_tree_lock
 from project.errors import Forbidden, NotFound, NotFoundInRoom, PreconditionFailed
 
@@ -44,7 +44,7 @@ def chat_write_check(attendee: Attendee) -> Conversation:
     room = attendee.room
     if is_held_in_lobby(attendee, room):
         raise PreconditionFailed()
-    if room.read_only or not effective_permissions(attendee, room) & PERMISSION_CHAT:
+    if not can_chat(attendee, room):
         raise Forbidden()
     return room
 
