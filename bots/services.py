@@ -283,13 +283,16 @@ def _random_claim(random: str) -> bool:
     return True
 
 
-def _bot_still_set_up(*, bot: Bot, room: Conversation) -> None:
-    """Re-checked under the tree lock: a bot removed or disabled while its request waited is 401."""
+def _bot_room_lock(*, bot: Bot, room: Conversation) -> Conversation:
+    """Lock ``room``'s tree and return the room read under the lock, where the bot is checked
+    again: a bot removed or disabled while its request waited is 401."""
+    room = room_tree_lock(room)
     active = (
         BotConversation.objects.filter(bot_id=bot.pk, conversation=room).exclude(bot__state=Bot.State.DISABLED).exists()
     )
     if not active:
         raise Unauthenticated()
+    return room
 
 
 def _event_parent_token(room: Conversation) -> str | None:
@@ -305,8 +308,7 @@ def bot_message_post(
     another room or a system message is 400, an empty message 400, a too long one 413. Read-only
     conversations and lobbies do not apply to bots (as in Talk). ``silent`` is accepted; this
     service sends no notifications anyway."""
-    room = room_tree_lock(room)
-    _bot_still_set_up(bot=bot, room=room)
+    room = _bot_room_lock(bot=bot, room=room)
     # A bot is no attendee: an unsaved row carries its name, and every attendee of the room is
     # "another" one for the mention markers.
     author = Attendee(actor_type="bots", actor_id=bot.actor_id, display_name=bot.display_name)
@@ -329,8 +331,7 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
     already reacted so (200). Not an emoji, a system message or a message of another room: 400
     (Talk's ReactionOutOfContext)."""
     reaction = reaction_validate(reaction)
-    room = room_tree_lock(room)
-    _bot_still_set_up(bot=bot, room=room)
+    room = _bot_room_lock(bot=bot, room=room)
     try:
         message = visible_message(room=room, message_id=message_id)
     except NotFoundInRoom:
@@ -354,8 +355,7 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
 def bot_reaction_remove(*, bot: Bot, room: Conversation, message_id: int, reaction: str) -> None:
     """Remove the bot's ``reaction`` from a comment of ``room``: 404 when the message is not a
     comment of the room or the bot had not reacted so (as Talk)."""
-    room = room_tree_lock(room)
-    _bot_still_set_up(bot=bot, room=room)
+    room = _bot_room_lock(bot=bot, room=room)
     message = visible_message(room=room, message_id=message_id)
     if message.message_type != ChatMessage.Type.COMMENT:
         raise NotFoundInRoom()
