@@ -88,6 +88,19 @@ def _chromium(monkeypatch: pytest.MonkeyPatch, *, offline: bool, implicit_wait: 
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def submit(driver: Any, element: Any, *, timeout: float = 15) -> None:
+    """Click ``element`` (a submit button or a link) and wait until the browser has left the page:
+    under load the click can return before the navigation starts, and the next lookup would
+    otherwise read the old page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, timeout).until(expected_conditions.staleness_of(page))
+
+
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     yield from _chromium(monkeypatch, offline=False, implicit_wait=5)

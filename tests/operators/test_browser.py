@@ -13,7 +13,7 @@ import pytest
 
 from conversations.models import Conversation
 from tests.factories import UserFactory
-from tests.operators.conftest import ParentMaker
+from tests.operators.conftest import ParentMaker, submit
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +32,13 @@ def test_operator_starts_breakout_rooms_from_the_overview_page(
     browser.get(f"{live_server.url}/admin/")
     browser.find_element(By.ID, "id_username").send_keys("root")
     browser.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    browser.find_element(By.ID, "breakout-overview-link").click()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    submit(browser, browser.find_element(By.ID, "breakout-overview-link"))
 
     section = browser.find_element(By.ID, f"parent-{parent.token}")
     assert section.find_element(By.CLASS_NAME, "breakout-status").text == "stopped"
     assert len(section.find_elements(By.CSS_SELECTOR, "tr.breakout-room")) == 2
-    section.find_element(By.CSS_SELECTOR, "input[name=start]").click()
+    submit(browser, section.find_element(By.CSS_SELECTOR, "input[name=start]"))
 
     message = browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
     assert f"Started 1 conversation(s): {parent.token}." in message

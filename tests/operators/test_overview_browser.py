@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, start_live_server
-from tests.operators.conftest import CHROMEDRIVER, CHROMIUM
+from tests.operators.conftest import CHROMEDRIVER, CHROMIUM, submit
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (requirements-dev.txt)")
 
@@ -74,8 +74,8 @@ def log_in_and_open_overview(driver: Any, server: LiveServer) -> None:
     driver.get(f"{server.url}/admin/")
     driver.find_element(By.ID, "id_username").send_keys("admin")
     driver.find_element(By.ID, "id_password").send_keys(DEMO_PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    driver.find_element(By.ID, "breakout-overview-link").click()
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
+    submit(driver, driver.find_element(By.ID, "breakout-overview-link"))
 
 
 def section(driver: Any, server: LiveServer) -> Any:
@@ -128,7 +128,7 @@ def test_assistance_requested_through_the_api_shows_without_a_reload_and_is_rese
     people.find_element(By.TAG_NAME, "summary").click()
     assert "student1" in people.text.lower() or "student 1" in people.text.lower()
 
-    browser.find_element(By.CSS_SELECTOR, f"{row_selector} input[name=reset]").click()
+    submit(browser, browser.find_element(By.CSS_SELECTOR, f"{row_selector} input[name=reset]"))
 
     assert (
         "Reset the assistance request of 1 conversation(s)"
@@ -160,7 +160,7 @@ def test_operator_claims_an_assistance_request_from_the_page_and_the_page_shows_
     assert "student" in cell.find_element(By.CSS_SELECTOR, ".breakout-asker").text.lower()
     assert "claimed by" not in cell.text
 
-    cell.find_element(By.CSS_SELECTOR, "input[name=claim]").click()
+    submit(browser, cell.find_element(By.CSS_SELECTOR, "input[name=claim]"))
 
     assert (
         "Claimed the assistance request of 1 conversation(s)"
@@ -172,7 +172,7 @@ def test_operator_claims_an_assistance_request_from_the_page_and_the_page_shows_
     queue = server.request("GET", f"{V1}/breakout-rooms/{server.token}/assistance", auth=TEACHER).data
     assert [entry["claimedBy"] for entry in queue] == ["admin"]
 
-    cell.find_element(By.CSS_SELECTOR, "input[name=reset]").click()  # leave the room as it was
+    submit(browser, cell.find_element(By.CSS_SELECTOR, "input[name=reset]"))  # leave the room as it was
     assert browser.find_elements(By.CSS_SELECTOR, row_selector) == []
 
 
@@ -186,30 +186,30 @@ def test_start_and_stop_show_by_state_and_remove_asks_first(
     log_in_and_open_overview(browser, server)
 
     assert buttons(browser, server) == {"start", "remove"}
-    section(browser, server).find_element(By.CSS_SELECTOR, "input[name=start]").click()
+    submit(browser, section(browser, server).find_element(By.CSS_SELECTOR, "input[name=start]"))
     assert buttons(browser, server) == {"stop", "extend", "remove"}
     assert parent_state(server) == (1, 1)
     assert "timer: none" in section(browser, server).text
 
-    section(browser, server).find_element(By.CSS_SELECTOR, "input[name=extend]").click()
+    submit(browser, section(browser, server).find_element(By.CSS_SELECTOR, "input[name=extend]"))
     assert "5 more minutes" in browser.find_element(By.CSS_SELECTOR, "ul.messagelist li.success").text
     assert buttons(browser, server) == {"stop", "extend", "clear-timer", "remove"}
     assert "ends at" in section(browser, server).find_element(By.CSS_SELECTOR, ".breakout-timer").text
     room = server.request("GET", f"{V4}/room/{server.token}", auth=TEACHER).data
     assert room["breakoutRoomEndsAt"]  # the end the page shows is the API's
 
-    section(browser, server).find_element(By.CSS_SELECTOR, "input[name=clear-timer]").click()
+    submit(browser, section(browser, server).find_element(By.CSS_SELECTOR, "input[name=clear-timer]"))
     assert buttons(browser, server) == {"stop", "extend", "remove"}
     assert not server.request("GET", f"{V4}/room/{server.token}", auth=TEACHER).data.get("breakoutRoomEndsAt")
 
-    section(browser, server).find_element(By.CSS_SELECTOR, "input[name=stop]").click()
+    submit(browser, section(browser, server).find_element(By.CSS_SELECTOR, "input[name=stop]"))
     assert buttons(browser, server) == {"start", "remove"}
     assert parent_state(server) == (1, 0)
 
-    section(browser, server).find_element(By.CSS_SELECTOR, "a.breakout-remove").click()
+    submit(browser, section(browser, server).find_element(By.CSS_SELECTOR, "a.breakout-remove"))
     assert browser.find_elements(By.ID, "breakout-remove-rooms")  # the confirmation page
     assert parent_state(server) == (1, 0)  # nothing removed yet
-    browser.find_element(By.ID, "breakout-remove-confirm").click()
+    submit(browser, browser.find_element(By.ID, "breakout-remove-confirm"))
 
     assert browser.find_elements(By.ID, f"parent-{server.token}") == []
     assert parent_state(server) == (0, 0)
