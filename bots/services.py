@@ -25,7 +25,7 @@ from bots.models import Bot, BotConversation, BotDelivery, SeenRandom
 from bots.signing import MIN_RANDOM_LENGTH, random_digest, signature_matches
 from conversations.models import Attendee, ChatMessage, Conversation, Reaction
 from conversations.services.chat import chat_comment_write
-from conversations.services.chat_guards import visible_message
+from conversations.services.chat_guards import visible_comment
 from conversations.services.primitives import room_tree_lock
 from conversations.services.reactions import reaction_counts_refresh, reaction_validate
 from live.models import Event
@@ -333,11 +333,9 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
     reaction = reaction_validate(reaction)
     room = _bot_room_lock(bot=bot, room=room)
     try:
-        message = visible_message(room=room, message_id=message_id)
+        message = visible_comment(room=room, message_id=message_id, not_comment=BadRequest)
     except NotFoundInRoom:
         raise BadRequest() from None
-    if message.message_type != ChatMessage.Type.COMMENT:
-        raise BadRequest()
     _, created = Reaction.objects.get_or_create(
         message=message,
         actor_type="bots",
@@ -356,9 +354,7 @@ def bot_reaction_remove(*, bot: Bot, room: Conversation, message_id: int, reacti
     """Remove the bot's ``reaction`` from a comment of ``room``: 404 when the message is not a
     comment of the room or the bot had not reacted so (as Talk)."""
     room = _bot_room_lock(bot=bot, room=room)
-    message = visible_message(room=room, message_id=message_id)
-    if message.message_type != ChatMessage.Type.COMMENT:
-        raise NotFoundInRoom()
+    message = visible_comment(room=room, message_id=message_id)
     deleted, _ = Reaction.objects.filter(
         message=message, actor_type="bots", actor_id=bot.actor_id, reaction=reaction
     ).delete()

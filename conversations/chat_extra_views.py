@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.authentication import authenticated_user
 from conversations import views
-from conversations.models import Attendee, ChatMessage, Reminder
+from conversations.models import Attendee, Reminder
 from conversations.presenters import (
     mention_suggestions,
     message_with_parent_payload,
@@ -35,9 +35,8 @@ from conversations.serializers import (
     ReminderInput,
 )
 from conversations.services import message_edits, polls, reactions, read_markers, reminders
-from conversations.services.chat_guards import chat_write_check, visible_message
+from conversations.services.chat_guards import chat_write_check, visible_comment, visible_message
 from conversations.talk_selectors import message_reactions
-from project.errors import NotFoundInRoom
 from project.ocs.schema import ocs_body, ocs_response, ocs_responses
 from project.ocs.views import OCSView
 
@@ -118,9 +117,7 @@ class ReactionView(views.RoomView):
         """The reactions of a comment: emoji -> the actors who reacted with it."""
         attendee = self.get_attendee(token, lobby_rule=True)
         only = ReactionFilterInput.from_request(request)["reaction"]
-        message = visible_message(room=attendee.room, message_id=message_id)
-        if message.message_type != ChatMessage.Type.COMMENT:
-            raise NotFoundInRoom()
+        message = visible_comment(room=attendee.room, message_id=message_id)
         return Response(reactions_payload(message_reactions(message=message, reaction=only or None)))
 
     @extend_schema(

@@ -62,3 +62,14 @@ def visible_message(*, room: Conversation, message_id: int, error: str | None = 
     if message is None:
         raise NotFoundInRoom(error)
     return message
+
+
+def visible_comment(
+    *, room: Conversation, message_id: int, not_comment: type[Exception] = NotFoundInRoom
+) -> ChatMessage:
+    """``visible_message`` that is a comment: a system message or a deleted comment raises
+    ``not_comment`` (reactions: 400 when adding, 404 otherwise)."""
+    message = visible_message(room=room, message_id=message_id)
+    if message.message_type != ChatMessage.Type.COMMENT:
+        raise not_comment()
+    return message

@@ -20,7 +20,7 @@ from django.db.models import Count, Min
 
 from conversations.models import Attendee, ChatMessage, Reaction
 from conversations.services.chat import chat_system_message_post
-from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
+from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_comment
 from live.services import NewEvent, events_add, events_batch
 from project.errors import BadRequest, NotFound, NotFoundInRoom
 
@@ -43,13 +43,6 @@ def reaction_validate(reaction: str) -> str:
         if unicodedata.category(character).startswith(_NOT_EMOJI_CATEGORIES):
             raise BadRequest()
     return reaction
-
-
-def _reactable_message(*, attendee: Attendee, message_id: int, missing_context: type[Exception]) -> ChatMessage:
-    message = visible_message(room=attendee.room, message_id=message_id)
-    if message.message_type != ChatMessage.Type.COMMENT:
-        raise missing_context()
-    return message
 
 
 def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str, added: bool) -> None:
@@ -94,7 +87,7 @@ def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
     reaction = reaction_validate(reaction)
     attendee = attendee_relock(attendee)  # a removal or lobby switch racing the reaction
     chat_write_check(attendee)
-    message = _reactable_message(attendee=attendee, message_id=message_id, missing_context=BadRequest)
+    message = visible_comment(room=attendee.room, message_id=message_id, not_comment=BadRequest)
     # The tree lock serialises this actor's reactions; the unique constraint backs it up.
     _, created = Reaction.objects.get_or_create(
         message=message,
@@ -115,7 +108,7 @@ def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> No
     """Remove the caller's ``reaction`` from a comment (404 when they had not reacted so)."""
     attendee = attendee_relock(attendee)
     chat_write_check(attendee)
-    message = _reactable_message(attendee=attendee, message_id=message_id, missing_context=NotFound)
+    message = visible_comment(room=attendee.room, message_id=message_id, not_comment=NotFound)
     deleted, _ = Reaction.objects.filter(
         message=message, actor_type=attendee.actor_type, actor_id=attendee.actor_id, reaction=reaction
     ).delete()
