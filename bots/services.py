@@ -27,9 +27,8 @@ from conversations.models import Attendee, ChatMessage, Conversation, Reaction
 from conversations.services.chat import chat_comment_write
 from conversations.services.chat_guards import visible_comment
 from conversations.services.primitives import room_tree_lock
-from conversations.services.reactions import reaction_counts_refresh, reaction_validate
+from conversations.services.reactions import reaction_counts_refresh, reaction_event_add, reaction_validate
 from live.models import Event
-from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, NotFoundInRoom, ServiceError
 
 NAME_MAX = 64
@@ -295,10 +294,6 @@ def _bot_room_lock(*, bot: Bot, room: Conversation) -> Conversation:
     return room
 
 
-def _event_parent_token(room: Conversation) -> str | None:
-    return room.parent.token if room.parent is not None else None
-
-
 @transaction.atomic
 def bot_message_post(
     *, bot: Bot, room: Conversation, message: str, reply_to: int = 0, reference_id: str = "", silent: bool = False
@@ -313,16 +308,6 @@ def bot_message_post(
     # "another" one for the mention markers.
     author = Attendee(actor_type="bots", actor_id=bot.actor_id, display_name=bot.display_name)
     return chat_comment_write(room=room, author=author, message=message, reply_to=reply_to, reference_id=reference_id)
-
-
-def _reaction_event(*, bot: Bot, room: Conversation, message_id: int, reaction: str, added: bool) -> None:
-    events_record(
-        type="chat.reaction",
-        token=room.token,
-        parent_token=_event_parent_token(room),
-        actor_id=bot.actor_id,
-        payload={"messageId": message_id, "reaction": reaction, "added": added},
-    )
 
 
 @transaction.atomic
@@ -345,7 +330,7 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
     )
     if created:
         reaction_counts_refresh(message)
-        _reaction_event(bot=bot, room=room, message_id=message.pk, reaction=reaction, added=True)
+        reaction_event_add(room=room, actor_id=bot.actor_id, message_id=message.pk, reaction=reaction, added=True)
     return created
 
 
@@ -361,4 +346,4 @@ def bot_reaction_remove(*, bot: Bot, room: Conversation, message_id: int, reacti
     if not deleted:
         raise NotFoundInRoom()
     reaction_counts_refresh(message)
-    _reaction_event(bot=bot, room=room, message_id=message.pk, reaction=reaction, added=False)
+    reaction_event_add(room=room, actor_id=bot.actor_id, message_id=message.pk, reaction=reaction, added=False)

@@ -18,7 +18,7 @@ import unicodedata
 from django.db import transaction
 from django.db.models import Count, Min
 
-from conversations.models import Attendee, ChatMessage, Reaction
+from conversations.models import Attendee, ChatMessage, Conversation, Reaction
 from conversations.services.chat import chat_system_message_post
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_comment
 from live.services import NewEvent, events_add, events_batch
@@ -64,15 +64,21 @@ def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str,
         reply_to=message,
         message=reaction if added else "",
     )
-    room = attendee.room
+    reaction_event_add(
+        room=attendee.room, actor_id=attendee.actor_id, message_id=message.pk, reaction=reaction, added=added
+    )
+
+
+def reaction_event_add(*, room: Conversation, actor_id: str, message_id: int, reaction: str, added: bool) -> None:
+    """The ``chat.reaction`` event of a reaction added to or removed from a comment of ``room``."""
     events_add(
         events=[
             NewEvent(
                 type="chat.reaction",
                 token=room.token,
-                parent_token=room.parent.token if room.parent_id and room.parent is not None else None,
-                actor_id=attendee.actor_id,
-                payload={"messageId": message.pk, "reaction": reaction, "added": added},
+                parent_token=room.parent.token if room.parent is not None else None,
+                actor_id=actor_id,
+                payload={"messageId": message_id, "reaction": reaction, "added": added},
             )
         ]
     )
