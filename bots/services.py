@@ -24,14 +24,11 @@ from bots.delivery import deliveries_create_for_room
 from bots.models import Bot, BotConversation, BotDelivery, SeenRandom
 from bots.signing import MIN_RANDOM_LENGTH, random_digest, signature_matches
 from conversations.models import Attendee, ChatMessage, Conversation, Reaction
-from conversations.services.chat import REFERENCE_ID_MAX_LENGTH, chat_message_text_validate
-from conversations.services.chat_guards import visible_message
+from conversations.services.chat import chat_comment_write
+from conversations.services.chat_guards import visible_comment
 from conversations.services.primitives import room_tree_lock
-from conversations.services.reactions import _counts_refresh as reaction_counts_refresh
-from conversations.services.reactions import reaction_validate
-from conversations.services.read_markers import mention_markers_update
+from conversations.services.reactions import reaction_counts_refresh, reaction_event_add, reaction_validate
 from live.models import Event
-from live.services import events_record
 from project.errors import BadRequest, Forbidden, NotFound, NotFoundInRoom, ServiceError
 
 NAME_MAX = 64
@@ -285,17 +282,16 @@ def _random_claim(random: str) -> bool:
     return True
 
 
-def _bot_still_set_up(*, bot: Bot, room: Conversation) -> None:
-    """Re-checked under the tree lock: a bot removed or disabled while its request waited is 401."""
+def _bot_room_lock(*, bot: Bot, room: Conversation) -> Conversation:
+    """Lock ``room``'s tree and return the room read under the lock, where the bot is checked
+    again: a bot removed or disabled while its request waited is 401."""
+    room = room_tree_lock(room)
     active = (
         BotConversation.objects.filter(bot_id=bot.pk, conversation=room).exclude(bot__state=Bot.State.DISABLED).exists()
     )
     if not active:
         raise Unauthenticated()
-
-
-def _event_parent_token(room: Conversation) -> str | None:
-    return room.parent.token if room.parent is not None else None
+    return room
 
 
 @transaction.atomic
@@ -307,51 +303,11 @@ def bot_message_post(
     another room or a system message is 400, an empty message 400, a too long one 413. Read-only
     conversations and lobbies do not apply to bots (as in Talk). ``silent`` is accepted; this
     service sends no notifications anyway."""
-    room = room_tree_lock(room)
-    _bot_still_set_up(bot=bot, room=room)
-    text = chat_message_text_validate(message)
-    if len(reference_id) > REFERENCE_ID_MAX_LENGTH:
-        raise BadRequest("referenceId")
-    parent = None
-    if reply_to:
-        parent = ChatMessage.objects.filter(room=room, pk=reply_to, message_type=ChatMessage.Type.COMMENT).first()
-        if parent is None:
-            raise BadRequest("replyTo")
-    now = timezone.now()
-    expires_at = now + timedelta(seconds=room.message_expiration) if room.message_expiration else None
-    created = ChatMessage.objects.create(
-        room=room,
-        actor_type="bots",
-        actor_id=bot.actor_id,
-        actor_display_name=bot.display_name,
-        message_type=ChatMessage.Type.COMMENT,
-        message=text,
-        reference_id=reference_id,
-        reply_to=parent,
-        created_at=now,
-        expires_at=expires_at,
-    )
-    Conversation.objects.filter(pk=room.pk).update(last_activity=now)
-    # A bot is no attendee: every attendee of the room is "another" one for the mention markers.
-    mention_markers_update(message=created, author=Attendee(pk=None))
-    events_record(
-        type="chat.message",
-        token=room.token,
-        parent_token=_event_parent_token(room),
-        actor_id=bot.actor_id,
-        payload={"messageId": created.pk},
-    )
-    return created
-
-
-def _reaction_event(*, bot: Bot, room: Conversation, message_id: int, reaction: str, added: bool) -> None:
-    events_record(
-        type="chat.reaction",
-        token=room.token,
-        parent_token=_event_parent_token(room),
-        actor_id=bot.actor_id,
-        payload={"messageId": message_id, "reaction": reaction, "added": added},
-    )
+    room = _bot_room_lock(bot=bot, room=room)
+    # A bot is no attendee: an unsaved row carries its name, and every attendee of the room is
+    # "another" one for the mention markers.
+    author = Attendee(actor_type="bots", actor_id=bot.actor_id, display_name=bot.display_name)
+    return chat_comment_write(room=room, author=author, message=message, reply_to=reply_to, reference_id=reference_id)
 
 
 @transaction.atomic
@@ -360,14 +316,11 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
     already reacted so (200). Not an emoji, a system message or a message of another room: 400
     (Talk's ReactionOutOfContext)."""
     reaction = reaction_validate(reaction)
-    room = room_tree_lock(room)
-    _bot_still_set_up(bot=bot, room=room)
+    room = _bot_room_lock(bot=bot, room=room)
     try:
-        message = visible_message(room=room, message_id=message_id)
+        message = visible_comment(room=room, message_id=message_id, not_comment=BadRequest)
     except NotFoundInRoom:
         raise BadRequest() from None
-    if message.message_type != ChatMessage.Type.COMMENT:
-        raise BadRequest()
     _, created = Reaction.objects.get_or_create(
         message=message,
         actor_type="bots",
@@ -377,7 +330,7 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
     )
     if created:
         reaction_counts_refresh(message)
-        _reaction_event(bot=bot, room=room, message_id=message.pk, reaction=reaction, added=True)
+        reaction_event_add(room=room, actor_id=bot.actor_id, message_id=message.pk, reaction=reaction, added=True)
     return created
 
 
@@ -385,15 +338,12 @@ def bot_reaction_add(*, bot: Bot, room: Conversation, message_id: int, reaction:
 def bot_reaction_remove(*, bot: Bot, room: Conversation, message_id: int, reaction: str) -> None:
     """Remove the bot's ``reaction`` from a comment of ``room``: 404 when the message is not a
     comment of the room or the bot had not reacted so (as Talk)."""
-    room = room_tree_lock(room)
-    _bot_still_set_up(bot=bot, room=room)
-    message = visible_message(room=room, message_id=message_id)
-    if message.message_type != ChatMessage.Type.COMMENT:
-        raise NotFoundInRoom()
+    room = _bot_room_lock(bot=bot, room=room)
+    message = visible_comment(room=room, message_id=message_id)
     deleted, _ = Reaction.objects.filter(
         message=message, actor_type="bots", actor_id=bot.actor_id, reaction=reaction
     ).delete()
     if not deleted:
         raise NotFoundInRoom()
     reaction_counts_refresh(message)
-    _reaction_event(bot=bot, room=room, message_id=message.pk, reaction=reaction, added=False)
+    reaction_event_add(room=room, actor_id=bot.actor_id, message_id=message.pk, reaction=reaction, added=False)

@@ -22,6 +22,7 @@ from rest_framework.fields import empty
 
 from breakout.attendee_map import ERROR_KEY as ATTENDEE_MAP_ERROR
 from breakout.attendee_map import AttendeeMap, attendee_map_check
+from breakout.services.assignment import STRATEGIES, STRATEGY_RANDOM, AssignmentOptions
 from breakout.services.guards import (
     CONFIGURABLE_MODES,
     GRACE_SECONDS_MAXIMUM,
@@ -276,23 +277,19 @@ class AssignmentOptionsInput(OcsInputSerializer):
     keepApart = JsonGroupsField(nested=True, source="keep_apart", required=False, help_text="JSON [[id, id], ...]")
     keepTogether = JsonGroupsField(nested=True, source="keep_together", required=False, help_text="JSON [[id, ...]]")
     spreadGroups = JsonGroupsField(nested=False, source="spread_groups", required=False, help_text='JSON ["gid"]')
-    strategy = serializers.ChoiceField(
-        choices=["random", "fresh"], required=False, help_text="random (default) or fresh"
-    )
+    strategy = serializers.ChoiceField(choices=list(STRATEGIES), required=False, help_text="random (default) or fresh")
     dryRun = StrictBooleanField(
         source="dry_run", required=False, default=False, allow_null=True, help_text="Preview: change nothing"
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from breakout.services.assignment import AssignmentOptions
-
         raw = request_parameters_of(self)
         options = AssignmentOptions(
             seed=attrs.get("seed"),
             keep_apart=attrs.get("keep_apart") or [],
             keep_together=attrs.get("keep_together") or [],
             spread_groups=attrs.get("spread_groups") or [],
-            strategy=attrs.get("strategy") or "random",
+            strategy=attrs.get("strategy") or STRATEGY_RANDOM,
         )
         sent = any(name in raw for name in ("seed", "keepApart", "keepTogether", "spreadGroups", "strategy"))
         return {"assignment": options if sent else None, "dry_run": bool(attrs.get("dry_run"))}

@@ -297,14 +297,14 @@ class BreakoutRoomViewSet(ViewSetMixin, RoomView):
         values = TemplateApplyInput.from_request(request)
         template = templates.template_get(owner=self.actor, template_id=template_id)
         if values["dry_run"]:
+            previewed: list[templates.TemplateApplied] = []
 
             def run() -> Conversation:
-                applied = templates.template_apply(actor=self.actor, parent=caller.room, template=template)
-                run.missing = applied.missing  # type: ignore[attr-defined]
-                return applied.parent
+                previewed.append(templates.template_apply(actor=self.actor, parent=caller.room, template=template))
+                return previewed[0].parent
 
             body = preview_run(parent=caller.room, run=run)
-            body["missing"] = run.missing  # type: ignore[attr-defined]
+            body["missing"] = previewed[0].missing
             return Response(body)
         applied = templates.template_apply(actor=self.actor, parent=caller.room, template=template)
         return Response(

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.authentication import authenticated_user
-from conversations import room_extra_views
+from conversations import views
 from conversations.models import Conversation
 from conversations.services import avatar_images, avatars
 from project.ocs.inputs import OcsInputSerializer, StrictBooleanField
@@ -37,7 +37,7 @@ class AvatarThemeInput(OcsInputSerializer):
     darkTheme = StrictBooleanField(required=False, default=False)
 
 
-class AvatarView(room_extra_views.AvatarView):
+class AvatarView(views.RoomView):
     @extend_schema(
         parameters=[query_param("darkTheme", OpenApiTypes.BOOL, description="The dark variant")],
         responses={(200, media): OpenApiTypes.BINARY for media in IMAGE_TYPES}
@@ -64,8 +64,14 @@ class AvatarView(room_extra_views.AvatarView):
         )
         return self.room_response(room)
 
+    def delete(self, request: Request, token: str) -> Response:
+        """Remove the custom picture (moderators): 200 with the conversation."""
+        attendee = self.get_attendee(token, moderator=True)
+        room = avatars.conversation_avatar_delete(actor=self.actor, attendee=attendee)
+        return self.room_response(room)
 
-class AvatarDarkView(room_extra_views.AvatarDarkView):
+
+class AvatarDarkView(views.RoomView):
     @extend_schema(responses={(200, media): OpenApiTypes.BINARY for media in IMAGE_TYPES})
     def get(self, request: Request, token: str) -> HttpResponse:
         """The conversation's picture for a dark theme."""

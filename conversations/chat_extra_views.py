@@ -14,10 +14,10 @@ from rest_framework.response import Response
 
 from accounts.authentication import authenticated_user
 from conversations import views
-from conversations.models import Attendee, ChatMessage, Reminder
+from conversations.models import Attendee, Reminder
 from conversations.presenters import (
     mention_suggestions,
-    message_payload,
+    message_with_parent_payload,
     poll_payload,
     reactions_attach,
     reactions_payload,
@@ -35,9 +35,8 @@ from conversations.serializers import (
     ReminderInput,
 )
 from conversations.services import message_edits, polls, reactions, read_markers, reminders
-from conversations.services.chat_guards import chat_write_check, visible_message
+from conversations.services.chat_guards import chat_write_check, visible_comment, visible_message
 from conversations.talk_selectors import message_reactions
-from project.errors import NotFoundInRoom
 from project.ocs.schema import ocs_body, ocs_response, ocs_responses
 from project.ocs.views import OCSView
 
@@ -45,15 +44,6 @@ MESSAGE_ID = OpenApiParameter(
     "message_id", OpenApiTypes.INT, OpenApiParameter.PATH, pattern="^[0-9]+$", description="Message id"
 )
 REACTIONS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object"}}}
-
-
-def _with_parent(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
-    """A message for the caller; a reply carries the message it answers as ``parent``."""
-    token = attendee.room.token
-    payload = message_payload(message, room_token=token, viewer_actor_id=attendee.actor_id)
-    if message.reply_to is not None:
-        payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=attendee.actor_id)
-    return payload
 
 
 class ChatWithHistoryView(views.ChatView):
@@ -78,7 +68,7 @@ class ChatWithHistoryView(views.ChatView):
         with the ``history_cleared`` system message."""
         attendee = self.get_attendee(token)
         system = message_edits.chat_history_clear(attendee=attendee)
-        return Response(_with_parent(system, attendee=attendee))
+        return Response(message_with_parent_payload(system, attendee=attendee))
 
 
 @extend_schema(parameters=[MESSAGE_ID])
@@ -97,7 +87,7 @@ class ChatMessageView(views.RoomView):
         attendee = self.get_attendee(token, lobby_rule=True)
         values = MessageEditInput.from_request(request)
         system = message_edits.chat_message_edit(attendee=attendee, message_id=message_id, message=values["message"])
-        return Response(_with_parent(system, attendee=attendee))
+        return Response(message_with_parent_payload(system, attendee=attendee))
 
     @extend_schema(
         responses={
@@ -110,7 +100,7 @@ class ChatMessageView(views.RoomView):
         the deleted comment as its ``parent``."""
         attendee = self.get_attendee(token, lobby_rule=True)
         system = message_edits.chat_message_delete(attendee=attendee, message_id=message_id)
-        return Response(_with_parent(system, attendee=attendee))
+        return Response(message_with_parent_payload(system, attendee=attendee))
 
 
 @extend_schema(parameters=[MESSAGE_ID])
@@ -127,9 +117,7 @@ class ReactionView(views.RoomView):
         """The reactions of a comment: emoji -> the actors who reacted with it."""
         attendee = self.get_attendee(token, lobby_rule=True)
         only = ReactionFilterInput.from_request(request)["reaction"]
-        message = visible_message(room=attendee.room, message_id=message_id)
-        if message.message_type != ChatMessage.Type.COMMENT:
-            raise NotFoundInRoom()
+        message = visible_comment(room=attendee.room, message_id=message_id)
         return Response(reactions_payload(message_reactions(message=message, reaction=only or None)))
 
     @extend_schema(

@@ -16,12 +16,12 @@ rooms. Events addressed to another user are only for that user and the tree's mo
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -42,6 +42,7 @@ from live import hub
 from live.fanout import WAKE_ALL
 from live.models import Event
 from live.selectors import event_data, event_newest_id, events_after, events_resume_lost
+from project.db import read_and_release
 from project.ocs.schema import ocs_responses
 from project.ocs.views import OCSView
 
@@ -139,15 +140,6 @@ class EventStreamView(OCSView):
 events_sync = EventStreamView.as_view()
 
 
-def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run one read and give the connection back (a test's transaction is left alone)."""
-    try:
-        return function(*args, **kwargs)
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()
-
-
 def _frame(event: Event) -> str:
     data = json.dumps(event_data(event), separators=(",", ":"))
     return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
@@ -158,22 +150,39 @@ async def event_stream(*, user: User, follow: Q, root: str | None, after: int | 
     async with await hub.subscribe(keys) as subscription:
         yield "retry: 2000\n: live updates\n\n"
         if after is None:
-            after = await sync_to_async(_read)(event_newest_id)
-        elif await sync_to_async(_read)(events_resume_lost, after_id=after):
-            after = await sync_to_async(_read)(event_newest_id)
+            after = await sync_to_async(read_and_release)(event_newest_id)
+        elif await sync_to_async(read_and_release)(events_resume_lost, after_id=after):
+            after = await sync_to_async(read_and_release)(event_newest_id)
             yield f"id: {after}\nevent: reset\ndata: {json.dumps({'type': 'reset'})}\n\n"
-        visible = events_visible_to(user) & follow
-        while True:
-            batch = await sync_to_async(_read)(events_after, after_id=after, visible=visible)
-            for event in batch:
-                yield _frame(event)
-                after = event.id
-            if batch:
-                # Read again before waiting: a full batch has more behind it, and so may a
-                # signal that came while this one was read.
-                continue
-            if not await subscription.wait(settings.LIVE_HEARTBEAT_SECONDS):
-                yield ": heartbeat\n\n"
+        async for frame in events_follow(subscription, after=after, visible=events_visible_to(user) & follow):
+            yield frame
+
+
+async def events_follow(
+    subscription: hub.Subscription,
+    *,
+    after: int,
+    visible: Q,
+    frame: Callable[[Event], str] = _frame,
+    deadline: float | None = None,
+) -> AsyncIterator[str]:
+    """The frames of the ``visible`` outbox events after ``after`` as they come (read when
+    ``subscription`` signals), and a heartbeat comment after ``LIVE_HEARTBEAT_SECONDS`` without
+    one; until the ``time.monotonic()`` ``deadline`` when there is one."""
+    while deadline is None or time.monotonic() < deadline:
+        batch = await sync_to_async(read_and_release)(events_after, after_id=after, visible=visible)
+        for event in batch:
+            yield frame(event)
+            after = event.id
+        if batch:
+            # Read again before waiting: a full batch has more behind it, and so may a
+            # signal that came while this one was read.
+            continue
+        wait: float = settings.LIVE_HEARTBEAT_SECONDS
+        if deadline is not None:
+            wait = min(wait, max(deadline - time.monotonic(), 0))
+        if not await subscription.wait(wait):
+            yield ": heartbeat\n\n"
 
 
 @csrf_exempt  # as every DRF view: the OCS-APIRequest header is the CSRF guard (see authentication)
@@ -182,7 +191,7 @@ async def events(request: HttpRequest) -> HttpResponseBase:
     stream = getattr(response, "stream", None)
     if stream is None:
         return response
-    await sync_to_async(_read)(lambda: None)  # the preflight's connection goes back before streaming
+    await sync_to_async(read_and_release)(lambda: None)  # the preflight's connection goes back before streaming
     streaming = StreamingHttpResponse(event_stream(**stream), content_type="text/event-stream; charset=utf-8")
     streaming["Cache-Control"] = "no-cache"
     streaming["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once

@@ -4,14 +4,12 @@ permissions endpoint answers the changed participant)."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations import views
-from conversations.models import Conversation
 from conversations.presenters import participant_payload
 from conversations.serializers import (
     AttendeePermissionsInput,
@@ -117,28 +115,6 @@ class AttendeePermissionsView(views.RoomView):
         return Response([participant_payload(target, room=attendee.room)])
 
 
-class AvatarView(views.RoomView):
-    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
-    def get(self, request: Request, token: str) -> HttpResponse:
-        """The conversation's picture (SVG)."""
-        attendee = self.get_attendee(token)
-        return _svg(attendee.room, dark=False)
-
-    def delete(self, request: Request, token: str) -> Response:
-        """Remove the custom picture (moderators): 200 with the conversation."""
-        attendee = self.get_attendee(token, moderator=True)
-        room = avatars.conversation_avatar_delete(actor=self.actor, attendee=attendee)
-        return self.room_response(room)
-
-
-class AvatarDarkView(views.RoomView):
-    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
-    def get(self, request: Request, token: str) -> HttpResponse:
-        """The conversation's picture for a dark theme (SVG)."""
-        attendee = self.get_attendee(token)
-        return _svg(attendee.room, dark=True)
-
-
 class AvatarEmojiView(views.RoomView):
     @extend_schema(
         request=ocs_body(AvatarEmojiInput),
@@ -152,10 +128,3 @@ class AvatarEmojiView(views.RoomView):
             actor=self.actor, attendee=attendee, emoji=values["emoji"], color=values["color"]
         )
         return self.room_response(room)
-
-
-def _svg(room: Conversation, *, dark: bool) -> HttpResponse:
-    response = HttpResponse(avatars.avatar_svg(room, dark=dark), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=86400"  # clients key the cache on avatarVersion
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

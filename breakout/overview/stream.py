@@ -24,21 +24,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
+from conversations.events_views import events_follow
 from live import hub
 from live.fanout import WAKE_ALL
 from live.models import Event
 from live.selectors import event_newest_id, events_after
+from project.db import read_and_release
 
 STREAM_SECONDS = 300
 WSGI_RETRY_MILLISECONDS = 3000
@@ -46,15 +45,6 @@ WSGI_RETRY_MILLISECONDS = 3000
 OVERVIEW_EVENTS = (Q(type__startswith="breakout.") & Q(target_user_id__isnull=True)) | Q(
     type="participants.changed", parent_token__isnull=False
 )
-
-
-def _read(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run one read and give the connection back (a test's transaction is left alone)."""
-    try:
-        return function(*args, **kwargs)
-    finally:
-        if not connection.in_atomic_block:
-            connection.close()
 
 
 def _frame(event: Event) -> str:
@@ -81,18 +71,12 @@ async def overview_event_stream(*, after: int | None, seconds: float = STREAM_SE
     async with await hub.subscribe([WAKE_ALL]) as subscription:
         yield "retry: 2000\n: breakout overview\n\n"
         if after is None:
-            after = await sync_to_async(_read)(event_newest_id)
+            after = await sync_to_async(read_and_release)(event_newest_id)
             yield f"id: {after}\ndata: {{}}\n\n"
-        while time.monotonic() < deadline:
-            batch = await sync_to_async(_read)(events_after, after_id=after, visible=OVERVIEW_EVENTS)
-            for event in batch:
-                yield _frame(event)
-                after = event.id
-            if batch:
-                continue
-            wait = min(settings.LIVE_HEARTBEAT_SECONDS, max(deadline - time.monotonic(), 0))
-            if not await subscription.wait(wait):
-                yield ": heartbeat\n\n"
+        async for frame in events_follow(
+            subscription, after=after, visible=OVERVIEW_EVENTS, frame=_frame, deadline=deadline
+        ):
+            yield frame
 
 
 def _events_so_far(after: int | None) -> str:
@@ -110,7 +94,7 @@ async def overview_events_view(request: HttpRequest) -> HttpResponseBase:
         return HttpResponse("Staff session with the view_conversation permission required.", status=403)
     after = _last_event_id(request)
     if not isinstance(request, ASGIRequest):
-        body = await sync_to_async(_read)(_events_so_far, after)
+        body = await sync_to_async(read_and_release)(_events_so_far, after)
         response: HttpResponseBase = HttpResponse(body, content_type="text/event-stream; charset=utf-8")
     else:
         response = StreamingHttpResponse(

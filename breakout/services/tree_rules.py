@@ -36,10 +36,6 @@ from conversations.services.primitives import (
 )
 from project.errors import BadRequest
 
-MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
-MODERATOR_PERMISSION_TYPES = tuple(int(t) for t in Attendee.MODERATOR_PERMISSION_TYPES)
-STUDENT_TYPES = tuple(int(t) for t in Attendee.STUDENT_TYPES)
-
 
 def _is_configured_parent(room: Conversation) -> bool:
     return not room.is_breakout_room and room.breakout_room_mode != Conversation.BreakoutMode.NOT_CONFIGURED
@@ -51,7 +47,7 @@ def is_parent_moderator(*, room: Conversation, attendee: Attendee) -> bool:
         room_id=room.parent_id,
         actor_type=attendee.actor_type,
         actor_id=attendee.actor_id,
-        participant_type__in=MODERATOR_TYPES,
+        participant_type__in=Attendee.MODERATOR_TYPES,
     ).exists()
 
 
@@ -76,12 +72,12 @@ def breakout_room_participant_add(
     in_breakout_rooms = list(
         Attendee.objects.filter(breakout_parent=parent, actor_type=Attendee.ACTOR_USERS, user=user).order_by("id")
     )
-    if parent_attendee is not None and parent_attendee.participant_type in MODERATOR_TYPES:
+    if parent_attendee is not None and parent_attendee.participant_type in Attendee.MODERATOR_TYPES:
         if any(a.room_id == room.pk for a in in_breakout_rooms):
             raise BadRequest("moderator")
         placement = Placement.of_user(user, room, parent_attendee.participant_type)
         return added + attendees_add_bulk(actor=actor, placements=[placement])
-    if any(a.participant_type in MODERATOR_PERMISSION_TYPES for a in in_breakout_rooms):
+    if any(a.participant_type in Attendee.MODERATOR_PERMISSION_TYPES for a in in_breakout_rooms):
         raise BadRequest("moderator")
     if any(a.room_id == room.pk for a in in_breakout_rooms):
         return added
@@ -100,7 +96,7 @@ def moderator_change_propagate(*, actor: User, parent: Conversation, attendee: A
         .select_related("room__parent")  # the rooms' tokens for the events, without a query
         .order_by("id")
     )
-    if attendee.participant_type not in MODERATOR_TYPES:
+    if attendee.participant_type not in Attendee.MODERATOR_TYPES:
         attendees_remove_bulk(actor=actor, attendees=rows)
         return
     # Every breakout room, loaded once: their tokens serve the events of the steps below.
@@ -108,7 +104,7 @@ def moderator_change_propagate(*, actor: User, parent: Conversation, attendee: A
     for breakout_room in breakout_rooms:
         breakout_room.parent = parent
     tokens = room_tokens(room_ids=[r.pk for r in breakout_rooms], rooms=breakout_rooms)
-    students = [row for row in rows if row.participant_type in STUDENT_TYPES]
+    students = [row for row in rows if row.participant_type in Attendee.STUDENT_TYPES]
     if students:
         Attendee.objects.filter(pk__in=[row.pk for row in students]).update(
             participant_type=Attendee.ParticipantType.MODERATOR
@@ -155,8 +151,8 @@ class BreakoutTreeRules(TreeRules):
         )
 
     def participant_type_changed(self, *, actor: User, room: Conversation, attendee: Attendee, old_type: int) -> None:
-        if _is_configured_parent(room) and (old_type in MODERATOR_TYPES) != (
-            attendee.participant_type in MODERATOR_TYPES
+        if _is_configured_parent(room) and (old_type in Attendee.MODERATOR_TYPES) != (
+            attendee.participant_type in Attendee.MODERATOR_TYPES
         ):
             moderator_change_propagate(actor=actor, parent=room, attendee=attendee)
 
@@ -168,7 +164,7 @@ class BreakoutTreeRules(TreeRules):
             Attendee.objects.filter(
                 room_id=room.parent_id,
                 actor_type=Attendee.ACTOR_USERS,
-                participant_type__in=MODERATOR_TYPES,
+                participant_type__in=Attendee.MODERATOR_TYPES,
                 user__isnull=False,
             )
             .exclude(user=actor)

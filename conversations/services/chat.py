@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -12,11 +12,11 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.permissions import can_chat, is_held_in_lobby
-from conversations.services.primitives import room_tree_lock
+from conversations.services.chat_guards import chat_write_check
+from conversations.services.primitives import chat_events_add, rich_user, room_tree_lock, rooms_touch
 from conversations.services.read_markers import mention_markers_update
 from live.services import events_record
-from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed
+from project.errors import BadRequest, NotFound, PayloadTooLarge
 
 # PHP's trim(): space, tab, newline, carriage return, NUL and vertical tab.
 TRIM_CHARACTERS = " \t\n\r\0\x0b"
@@ -54,10 +54,23 @@ def chat_message_post(
         raise NotFound()
     attendee = fresh
     attendee.room = room
-    if is_held_in_lobby(attendee, room):
-        raise PreconditionFailed()
-    if not can_chat(attendee, room):
-        raise Forbidden()
+    chat_write_check(attendee)
+    created = chat_comment_write(
+        room=room, author=attendee, message=message, reply_to=reply_to, reference_id=reference_id
+    )
+    Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
+    return created
+
+
+def chat_comment_write(
+    *, room: Conversation, author: Attendee, message: str, reply_to: int, reference_id: str
+) -> ChatMessage:
+    """Write a comment of ``author`` into ``room``, whose tree the caller has locked and whose
+    rules for ``author`` it has checked; ``author`` is an unsaved row for a poster who is no
+    attendee (a bot). The text as ``chat_message_text_validate`` keeps it, a reference id of at
+    most ``REFERENCE_ID_MAX_LENGTH`` characters (400 ``referenceId``), a reply only to a comment
+    of the same room (400 ``replyTo``). Bumps the room's last activity, the mention markers of
+    the others and records the ``chat.message`` event."""
     text = chat_message_text_validate(message)
     if len(reference_id) > REFERENCE_ID_MAX_LENGTH:
         raise BadRequest("referenceId")
@@ -70,9 +83,9 @@ def chat_message_post(
     expires_at = now + timedelta(seconds=room.message_expiration) if room.message_expiration else None
     created = ChatMessage.objects.create(
         room=room,
-        actor_type=attendee.actor_type,
-        actor_id=attendee.actor_id,
-        actor_display_name=attendee.display_name,
+        actor_type=author.actor_type,
+        actor_id=author.actor_id,
+        actor_display_name=author.display_name,
         message_type=ChatMessage.Type.COMMENT,
         message=text,
         reference_id=reference_id,
@@ -81,15 +94,38 @@ def chat_message_post(
         expires_at=expires_at,
     )
     Conversation.objects.filter(pk=room.pk).update(last_activity=now)
-    Attendee.objects.filter(pk=attendee.pk).update(last_read_message=Greatest(F("last_read_message"), created.pk))
-    mention_markers_update(message=created, author=attendee)  # Talk surface (issue 10): unreadMention
+    mention_markers_update(message=created, author=author)  # Talk surface (issue 10): unreadMention
     events_record(
         type="chat.message",
         token=room.token,
         parent_token=room.parent.token if room.parent is not None else None,
-        actor_id=attendee.actor_id,
+        actor_id=author.actor_id,
         payload={"messageId": created.pk},
     )
+    return created
+
+
+def chat_system_message_post(
+    *, attendee: Attendee, key: str, reply_to: ChatMessage | None, message: str = "", now: datetime | None = None
+) -> ChatMessage:
+    """Post the system message ``key`` of ``attendee``'s change in its room (the edit, deletion,
+    cleared history or reaction, answering ``reply_to``), bump the room's last activity and
+    record the ``chat.message`` event. The caller holds the tree lock."""
+    now = now or timezone.now()
+    created = ChatMessage.objects.create(
+        room=attendee.room,
+        actor_type=attendee.actor_type,
+        actor_id=attendee.actor_id,
+        actor_display_name=attendee.display_name,
+        message_type=ChatMessage.Type.SYSTEM,
+        system_message=key,
+        message=message,
+        parameters={"actor": rich_user(attendee.actor_id, attendee.display_name)},
+        reply_to=reply_to,
+        created_at=now,
+    )
+    rooms_touch(room_ids=[attendee.room_id], now=now)
+    chat_events_add(messages=[created], actor_id=attendee.actor_id, rooms=[attendee.room])
     return created
 
 

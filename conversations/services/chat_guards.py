@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation
-from conversations.permissions import PERMISSION_CHAT, effective_permissions, is_held_in_lobby
+from conversations.permissions import can_chat, is_held_in_lobby
 from conversations.services.primitives import conversation_tree_lock
 from project.errors import Forbidden, NotFound, NotFoundInRoom, PreconditionFailed
 
@@ -44,7 +44,7 @@ def chat_write_check(attendee: Attendee) -> Conversation:
     room = attendee.room
     if is_held_in_lobby(attendee, room):
         raise PreconditionFailed()
-    if room.read_only or not effective_permissions(attendee, room) & PERMISSION_CHAT:
+    if not can_chat(attendee, room):
         raise Forbidden()
     return room
 
@@ -61,4 +61,15 @@ def visible_message(*, room: Conversation, message_id: int, error: str | None = 
     )
     if message is None:
         raise NotFoundInRoom(error)
+    return message
+
+
+def visible_comment(
+    *, room: Conversation, message_id: int, not_comment: type[Exception] = NotFoundInRoom
+) -> ChatMessage:
+    """``visible_message`` that is a comment: a system message or a deleted comment raises
+    ``not_comment`` (reactions: 400 when adding, 404 otherwise)."""
+    message = visible_message(room=room, message_id=message_id)
+    if message.message_type != ChatMessage.Type.COMMENT:
+        raise not_comment()
     return message

@@ -26,7 +26,6 @@ from live.services import events_batch
 from project.errors import BadRequest, NotFound
 
 OBJECT_TYPE_BREAKOUT = "room"
-MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
 
 
 ROOM_NAME_MAX_LENGTH = 255
@@ -142,7 +141,7 @@ def _extra_room_caller_check(*, parent: Conversation, actor: User) -> None:
         if parent.type != Conversation.Type.PUBLIC and not parent.listable:
             raise BadRequest("room")
         raise BadRequest("permissions")
-    if caller.participant_type not in MODERATOR_TYPES:
+    if caller.participant_type not in Attendee.MODERATOR_TYPES:
         raise BadRequest("permissions")
 
 

@@ -9,15 +9,15 @@ with the system message it posts (``message_edited``, ``message_deleted``, ``his
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from conversations.models import Attendee, ChatMessage, Conversation, Reaction
-from conversations.services.chat import chat_message_text_validate
+from conversations.services.chat import chat_message_text_validate, chat_system_message_post
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
-from conversations.services.primitives import chat_events_add, rich_user, rooms_touch
+from conversations.services.primitives import rich_user
 from project.errors import BadRequest, Forbidden, ServiceError
 
 EDIT_WINDOW = timedelta(days=1)
@@ -40,23 +40,6 @@ def _editable_message(*, attendee: Attendee, message_id: int) -> ChatMessage:
     if message.message_type != ChatMessage.Type.COMMENT:
         raise MethodNotAllowed("message")
     return message
-
-
-def _system_message(*, attendee: Attendee, key: str, parent: ChatMessage | None, now: datetime) -> ChatMessage:
-    created = ChatMessage.objects.create(
-        room=attendee.room,
-        actor_type=attendee.actor_type,
-        actor_id=attendee.actor_id,
-        actor_display_name=attendee.display_name,
-        message_type=ChatMessage.Type.SYSTEM,
-        system_message=key,
-        parameters={"actor": rich_user(attendee.actor_id, attendee.display_name)},
-        reply_to=parent,
-        created_at=now,
-    )
-    rooms_touch(room_ids=[attendee.room_id], now=now)
-    chat_events_add(messages=[created], actor_id=attendee.actor_id, rooms=[attendee.room])
-    return created
 
 
 @transaction.atomic
@@ -85,7 +68,7 @@ def chat_message_edit(*, attendee: Attendee, message_id: int, message: str) -> C
             "last_edited_at",
         ]
     )
-    return _system_message(attendee=attendee, key="message_edited", parent=target, now=now)
+    return chat_system_message_post(attendee=attendee, key="message_edited", reply_to=target, now=now)
 
 
 @transaction.atomic
@@ -101,7 +84,7 @@ def chat_message_delete(*, attendee: Attendee, message_id: int) -> ChatMessage:
     target.parameters = {"actor": rich_user(attendee.actor_id, attendee.display_name)}
     target.save(update_fields=["message_type", "message", "parameters"])
     Reaction.objects.filter(message=target).delete()
-    return _system_message(attendee=attendee, key="message_deleted", parent=target, now=now)
+    return chat_system_message_post(attendee=attendee, key="message_deleted", reply_to=target, now=now)
 
 
 @transaction.atomic
@@ -119,4 +102,4 @@ def chat_history_clear(*, attendee: Attendee) -> ChatMessage:
     messages = ChatMessage.objects.filter(room=room)
     messages._raw_delete(messages.db)
     Attendee.objects.filter(room=room).update(last_read_message=0, last_mention_message=0, last_mention_direct=0)
-    return _system_message(attendee=attendee, key="history_cleared", parent=None, now=timezone.now())
+    return chat_system_message_post(attendee=attendee, key="history_cleared", reply_to=None)

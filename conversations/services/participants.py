@@ -22,9 +22,6 @@ from conversations.services.primitives import (
 from live.services import events_batch
 from project.errors import BadRequest, Forbidden, NotFound
 
-MODERATOR_TYPES = tuple(int(t) for t in Attendee.MODERATOR_TYPES)
-MODERATOR_PERMISSION_TYPES = tuple(int(t) for t in Attendee.MODERATOR_PERMISSION_TYPES)
-
 
 def _users_for_source(*, new_participant: str, source: str) -> list[User]:
     if source == "users":
@@ -108,11 +105,11 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
     me = Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS, user=actor).first()
     if me is None:
         raise NotFound()
-    breakout_moderator = room.is_breakout_room and me.participant_type in MODERATOR_TYPES
+    breakout_moderator = room.is_breakout_room and me.participant_type in Attendee.MODERATOR_TYPES
     if breakout_moderator and tree_rules().attendee_protected_in_child(room=room, attendee=me):
         raise BadRequest("moderator")
     counts = Attendee.objects.filter(room=room, actor_type=Attendee.ACTOR_USERS).aggregate(
-        users=Count("id"), moderators=Count("id", filter=Q(participant_type__in=MODERATOR_TYPES))
+        users=Count("id"), moderators=Count("id", filter=Q(participant_type__in=Attendee.MODERATOR_TYPES))
     )
     if room.type == Conversation.Type.ONE_TO_ONE:
         if counts["users"] <= 1:
@@ -120,7 +117,7 @@ def participant_leave(*, actor: User, room: Conversation) -> None:
         else:
             attendees_remove_bulk(actor=actor, attendees=[me], extra_rooms=[room], change="left")
         return
-    if me.participant_type in MODERATOR_TYPES and counts["users"] > 1 and counts["moderators"] == 1:
+    if me.participant_type in Attendee.MODERATOR_TYPES and counts["users"] > 1 and counts["moderators"] == 1:
         raise BadRequest("last-moderator")
     if counts["users"] <= 1:
         conversations_delete(Conversation.objects.filter(pk=room.pk))

@@ -17,11 +17,10 @@ import unicodedata
 
 from django.db import transaction
 from django.db.models import Count, Min
-from django.utils import timezone
 
-from conversations.models import Attendee, ChatMessage, Reaction
-from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
-from conversations.services.primitives import chat_events_add, rich_user, rooms_touch
+from conversations.models import Attendee, ChatMessage, Conversation, Reaction
+from conversations.services.chat import chat_system_message_post
+from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_comment
 from live.services import NewEvent, events_add, events_batch
 from project.errors import BadRequest, NotFound, NotFoundInRoom
 
@@ -46,18 +45,9 @@ def reaction_validate(reaction: str) -> str:
     return reaction
 
 
-def _reactable_message(*, attendee: Attendee, message_id: int, missing_context: type[Exception]) -> ChatMessage:
-    message = visible_message(room=attendee.room, message_id=message_id)
-    if message.message_type != ChatMessage.Type.COMMENT:
-        raise missing_context()
-    return message
-
-
 def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str, added: bool) -> None:
     """Talk's hidden system message of a reaction change (see the module docstring) and the
     change's events."""
-    now = timezone.now()
-    actor = rich_user(attendee.actor_id, attendee.display_name)
     if not added:
         ChatMessage.objects.filter(
             room_id=attendee.room_id,
@@ -68,29 +58,27 @@ def _reaction_posted(*, attendee: Attendee, message: ChatMessage, reaction: str,
             actor_id=attendee.actor_id,
             message=reaction,
         ).update(system_message="reaction_deleted", message="")
-    posted = ChatMessage.objects.create(
-        room_id=attendee.room_id,
-        actor_type=attendee.actor_type,
-        actor_id=attendee.actor_id,
-        actor_display_name=attendee.display_name,
-        message_type=ChatMessage.Type.SYSTEM,
-        system_message="reaction" if added else "reaction_revoked",
-        message=reaction if added else "",
-        parameters={"actor": actor},
+    chat_system_message_post(
+        attendee=attendee,
+        key="reaction" if added else "reaction_revoked",
         reply_to=message,
-        created_at=now,
+        message=reaction if added else "",
     )
-    rooms_touch(room_ids=[attendee.room_id], now=now)
-    chat_events_add(messages=[posted], actor_id=attendee.actor_id, rooms=[attendee.room])
-    room = attendee.room
+    reaction_event_add(
+        room=attendee.room, actor_id=attendee.actor_id, message_id=message.pk, reaction=reaction, added=added
+    )
+
+
+def reaction_event_add(*, room: Conversation, actor_id: str, message_id: int, reaction: str, added: bool) -> None:
+    """The ``chat.reaction`` event of a reaction added to or removed from a comment of ``room``."""
     events_add(
         events=[
             NewEvent(
                 type="chat.reaction",
                 token=room.token,
-                parent_token=room.parent.token if room.parent_id and room.parent is not None else None,
-                actor_id=attendee.actor_id,
-                payload={"messageId": message.pk, "reaction": reaction, "added": added},
+                parent_token=room.parent.token if room.parent is not None else None,
+                actor_id=actor_id,
+                payload={"messageId": message_id, "reaction": reaction, "added": added},
             )
         ]
     )
@@ -105,7 +93,7 @@ def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
     reaction = reaction_validate(reaction)
     attendee = attendee_relock(attendee)  # a removal or lobby switch racing the reaction
     chat_write_check(attendee)
-    message = _reactable_message(attendee=attendee, message_id=message_id, missing_context=BadRequest)
+    message = visible_comment(room=attendee.room, message_id=message_id, not_comment=BadRequest)
     # The tree lock serialises this actor's reactions; the unique constraint backs it up.
     _, created = Reaction.objects.get_or_create(
         message=message,
@@ -115,7 +103,7 @@ def reaction_add(*, attendee: Attendee, message_id: int, reaction: str) -> bool:
         defaults={"actor_display_name": attendee.display_name},
     )
     if created:
-        _counts_refresh(message)
+        reaction_counts_refresh(message)
         _reaction_posted(attendee=attendee, message=message, reaction=reaction, added=True)
     return created
 
@@ -126,17 +114,17 @@ def reaction_remove(*, attendee: Attendee, message_id: int, reaction: str) -> No
     """Remove the caller's ``reaction`` from a comment (404 when they had not reacted so)."""
     attendee = attendee_relock(attendee)
     chat_write_check(attendee)
-    message = _reactable_message(attendee=attendee, message_id=message_id, missing_context=NotFound)
+    message = visible_comment(room=attendee.room, message_id=message_id, not_comment=NotFound)
     deleted, _ = Reaction.objects.filter(
         message=message, actor_type=attendee.actor_type, actor_id=attendee.actor_id, reaction=reaction
     ).delete()
     if not deleted:
         raise NotFoundInRoom()
-    _counts_refresh(message)
+    reaction_counts_refresh(message)
     _reaction_posted(attendee=attendee, message=message, reaction=reaction, added=False)
 
 
-def _counts_refresh(message: ChatMessage) -> None:
+def reaction_counts_refresh(message: ChatMessage) -> None:
     """Recount the message's reactions into ``ChatMessage.reactions`` (emoji in the order they
     were first used); the caller holds the tree lock, so no reaction of the room changes meanwhile."""
     rows = (

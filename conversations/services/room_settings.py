@@ -29,6 +29,13 @@ def room_settings_lock(*, actor: User, room: Conversation, by_operator: bool) ->
     return room
 
 
+def _setting_change(*, actor: User, room: Conversation, field: str, value: object, message: SystemMessage) -> None:
+    """Store the new ``value`` of ``room``'s ``field`` and post ``message`` announcing it."""
+    setattr(room, field, value)
+    room.save(update_fields=[field])
+    system_messages_post(actor=actor, messages=[message])
+
+
 @transaction.atomic
 def conversation_rename(*, actor: User, room: Conversation, name: str, by_operator: bool = False) -> Conversation:
     """Rename a conversation (not a one-to-one: its name is the pair of user ids) and post
@@ -41,15 +48,9 @@ def conversation_rename(*, actor: User, room: Conversation, name: str, by_operat
     if name != room.name and room.parent is not None:
         tree_rules().child_name_check(parent=room.parent, name=name, room=room)
     if name != room.name:
-        old_name = room.name
-        room.name = name
-        room.save(update_fields=["name"])
-        system_messages_post(
-            actor=actor,
-            messages=[
-                SystemMessage(room_id=room.pk, key="conversation_renamed", text={"oldName": old_name, "newName": name})
-            ],
-        )
+        text = {"oldName": room.name, "newName": name}
+        message = SystemMessage(room_id=room.pk, key="conversation_renamed", text=text)
+        _setting_change(actor=actor, room=room, field="name", value=name, message=message)
     return room
 
 
@@ -66,10 +67,8 @@ def conversation_description_set(
     if len(description) > DESCRIPTION_MAX_LENGTH:
         raise BadRequest("description")
     if description != room.description:
-        room.description = description
-        room.save(update_fields=["description"])
-        key = "description_set" if description else "description_removed"
-        system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
+        message = SystemMessage(room_id=room.pk, key="description_set" if description else "description_removed")
+        _setting_change(actor=actor, room=room, field="description", value=description, message=message)
     return room
 
 
@@ -88,9 +87,8 @@ def conversation_listable_set(
     if room.listable == scope:
         return room
     tree_rules().setting_change_check(room=room, setting=RoomSetting.LISTABLE)
-    room.listable = scope
-    room.save(update_fields=["listable"])
-    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=LISTABLE_MESSAGES[scope])])
+    message = SystemMessage(room_id=room.pk, key=LISTABLE_MESSAGES[scope])
+    _setting_change(actor=actor, room=room, field="listable", value=scope, message=message)
     return room
 
 
@@ -99,20 +97,15 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
     """Make a group conversation public (type 3) or a public one private (type 2). Breakout rooms
     and configured parents cannot become public (400 ``breakout-room``): a parent must stay a
     group conversation. Under the tree lock, so a concurrent configure sees the final type."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    moderator_recheck(room=room, actor=actor)
+    room = room_settings_lock(actor=actor, room=room, by_operator=False)
     if room.type not in (Conversation.Type.GROUP, Conversation.Type.PUBLIC):
         raise BadRequest("type")
     new_type = Conversation.Type.PUBLIC if public else Conversation.Type.GROUP
     if room.type == new_type:
         return room
     tree_rules().setting_change_check(room=room, setting=RoomSetting.PUBLIC, enable=public)
-    room.type = new_type
-    room.save(update_fields=["type"])
-    key = "guests_allowed" if public else "guests_disallowed"
-    system_messages_post(actor=actor, messages=[SystemMessage(room_id=room.pk, key=key)])
+    message = SystemMessage(room_id=room.pk, key="guests_allowed" if public else "guests_disallowed")
+    _setting_change(actor=actor, room=room, field="type", value=new_type, message=message)
     return room
 
 
@@ -120,10 +113,7 @@ def conversation_public_set(*, actor: User, room: Conversation, public: bool) ->
 def conversation_password_set(*, actor: User, room: Conversation, password: str) -> Conversation:
     """Set (or, with "", remove) the password of a public conversation. Breakout rooms and every
     other non-public conversation: 400 ``type`` (decision 5)."""
-    # Checks read the room and the caller's role under the tree lock: a concurrent writer of the
-    # tree (a demotion, a switch to public...) may have changed them.
-    room = room_tree_lock(room)
-    moderator_recheck(room=room, actor=actor)
+    room = room_settings_lock(actor=actor, room=room, by_operator=False)
     tree_rules().setting_change_check(room=room, setting=RoomSetting.PASSWORD)
     if room.type != Conversation.Type.PUBLIC:
         raise BadRequest("type")
@@ -147,11 +137,9 @@ def conversation_message_expiration_set(
     if not 0 <= seconds <= MESSAGE_EXPIRATION_MAX_SECONDS:
         raise BadRequest("seconds")
     if room.message_expiration != seconds:
-        room.message_expiration = seconds
-        room.save(update_fields=["message_expiration"])
         if seconds:
             message = SystemMessage(room_id=room.pk, key="message_expiration_enabled", text={"seconds": seconds})
         else:
             message = SystemMessage(room_id=room.pk, key="message_expiration_disabled")
-        system_messages_post(actor=actor, messages=[message])
+        _setting_change(actor=actor, room=room, field="message_expiration", value=seconds, message=message)
     return room

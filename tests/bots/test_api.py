@@ -16,7 +16,7 @@ from conversations.models import ChatMessage, Conversation, Reaction
 from conversations.services.chat import chat_message_post
 from live.models import Event
 from tests.bots.helpers import OTHER_SECRET, bot_post, bot_react, installed_bot, signed_headers
-from tests.factories import AttendeeFactory, ConversationFactory
+from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory
 from tests.helpers import V1, ocs_data, ocs_error
 
 ClientFor = Callable[[User], APIClient]
@@ -303,6 +303,16 @@ def test_a_reaction_to_a_message_of_another_room_is_400_and_its_removal_404(
     _set_up(installed_bot(), room)
     assert bot_react(anonymous_client, room.token, elsewhere.pk, "👍").status_code == 400
     assert bot_react(anonymous_client, room.token, elsewhere.pk, "👍", method="delete").status_code == 404
+
+
+def test_a_reaction_to_a_system_message_is_400_and_its_removal_404(
+    anonymous_client: APIClient, room: Conversation, owner: User
+) -> None:
+    system = ChatMessageFactory(room=room, message_type=ChatMessage.Type.SYSTEM, system_message="user_added")
+    _set_up(installed_bot(), room)
+    assert bot_react(anonymous_client, room.token, system.pk, "👍").status_code == 400
+    assert bot_react(anonymous_client, room.token, system.pk, "👍", method="delete").status_code == 404
+    assert not Reaction.objects.exists()
 
 
 def test_a_reaction_signed_by_another_secret_is_401(

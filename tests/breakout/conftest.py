@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from accounts.models import User
 from breakout.serializers import attendee_map_decode
 from breakout.services import lifecycle
-from conversations.models import Attendee, ChatMessage, Conversation
+from conversations.models import Attendee, Conversation
 from tests.factories import AttendeeFactory, UserFactory
 
 
@@ -20,14 +21,6 @@ def breakout_rooms(parent: Conversation) -> list[Conversation]:
 def members(room: Conversation) -> dict[str, int]:
     """actor id -> participant type of every attendee of ``room``."""
     return dict(Attendee.objects.filter(room=room).order_by("id").values_list("actor_id", "participant_type"))
-
-
-def system_messages(room: Conversation) -> list[str]:
-    return list(
-        ChatMessage.objects.filter(room=room, message_type=ChatMessage.Type.SYSTEM)
-        .order_by("id")
-        .values_list("system_message", flat=True)
-    )
 
 
 def parent_attendee(parent: Conversation, user: User) -> Attendee:
@@ -51,5 +44,17 @@ def configured(room: Conversation, owner: User) -> Callable[..., list[Conversati
             actor=owner, parent=target, mode=mode, amount=amount, attendee_map=attendee_map_decode(attendee_map)
         )
         return breakout_rooms(target)
+
+    return make
+
+
+@pytest.fixture
+def started(room: Conversation, owner: User, configured: Callable[..., list]) -> Callable[..., list]:
+    """``configured``, then started through the service; returns the breakout rooms."""
+
+    def make(**options: Any) -> list[Conversation]:
+        configured(**options)
+        lifecycle.breakout_start(actor=owner, parent=room)
+        return breakout_rooms(room)
 
     return make

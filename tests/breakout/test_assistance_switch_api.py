@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
-from tests.breakout.conftest import add_students, breakout_rooms, members, system_messages
+from tests.breakout.conftest import add_students, breakout_rooms, members
 from tests.conftest import V1, ocs_data, ocs_error
+from tests.helpers import system_messages
 
 Client = Callable[[User], APIClient]
 
@@ -27,16 +28,6 @@ def reset_assistance(client: APIClient, token: str) -> Any:
 
 def switch(client: APIClient, token: str, **params: Any) -> Any:
     return client.post(f"{V1}/breakout-rooms/{token}/switch", params, format="json")
-
-
-@pytest.fixture
-def started(room: Conversation, owner: User, configured: Callable[..., list]) -> Callable[..., list]:
-    def make(**options: Any) -> list[Conversation]:
-        configured(**options)
-        lifecycle.breakout_start(actor=owner, parent=room)
-        return breakout_rooms(room)
-
-    return make
 
 
 def status_of(room: Conversation) -> int:

@@ -11,9 +11,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import AppConfigValue, User
 from conversations.models import Attendee, ChatMessage, Conversation
-from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee, system_messages
+from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee
 from tests.conftest import V1, ocs_data, ocs_error
 from tests.factories import AttendeeFactory, ConversationFactory
+from tests.helpers import system_messages
 
 Client = Callable[[User], APIClient]
 

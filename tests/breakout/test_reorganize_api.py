@@ -13,8 +13,9 @@ from accounts.models import AppConfigValue, User
 from breakout.services import lifecycle
 from conversations.models import Attendee, Conversation
 from project.errors import BadRequest
-from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee, system_messages
+from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee
 from tests.conftest import V1, ocs_data, ocs_error
+from tests.helpers import system_messages
 
 Client = Callable[[User], APIClient]
 

@@ -16,9 +16,10 @@ from breakout.services import assistance, control, lifecycle
 from breakout.services.assistance import ClaimedError
 from conversations.models import Attendee, Conversation
 from live.models import Event
-from tests.breakout.conftest import add_students, breakout_rooms, parent_attendee, system_messages
+from tests.breakout.conftest import add_students, breakout_rooms, parent_attendee
 from tests.concurrency import run_together
 from tests.conftest import V1, V4, ocs_data, ocs_error, requires_postgres
+from tests.helpers import system_messages
 
 Client = Callable[[User], APIClient]
 SIZES = pytest.mark.parametrize(("students", "rooms"), [(4, 2), (40, 8)], ids=["small", "large"])
@@ -47,16 +48,6 @@ def claim(client: APIClient, token: str) -> Any:
 def lobby(room: Conversation) -> int:
     room.refresh_from_db()
     return room.lobby_state
-
-
-@pytest.fixture
-def started(room: Conversation, owner: User, configured: Callable[..., list]) -> Callable[..., list]:
-    def make(**options: Any) -> list[Conversation]:
-        configured(**options)
-        lifecycle.breakout_start(actor=owner, parent=room)
-        return breakout_rooms(room)
-
-    return make
 
 
 @pytest.fixture

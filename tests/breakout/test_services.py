@@ -13,8 +13,9 @@ from accounts.models import AppConfigValue, User
 from breakout.services import lifecycle
 from conversations.models import Attendee, ChatMessage, Conversation
 from project.errors import BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceError
-from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee, system_messages
+from tests.breakout.conftest import add_students, breakout_rooms, members, parent_attendee
 from tests.factories import AttendeeFactory, ConversationFactory
+from tests.helpers import system_messages
 
 Configured = Callable[..., list[Conversation]]
 

@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import AppConfigValue, User
 from conversations.models import ChatMessage, Conversation
-from tests.breakout.conftest import breakout_rooms, system_messages
+from tests.breakout.conftest import breakout_rooms
 from tests.conftest import V1, V4, ocs_data, ocs_error
+from tests.helpers import system_messages
 
 Client = Callable[[User], APIClient]
 

@@ -79,13 +79,15 @@ def test_applying_to_a_configured_parent_reorganizes_and_a_dry_run_changes_nothi
     client_for: Client, room: Conversation, owner: User, student: User
 ) -> None:
     lifecycle.breakout_configure(actor=owner, parent=room, mode=2, amount=2, attendee_map={})
-    template = AssignmentTemplate.objects.create(owner=owner, name="t", rows=[{"userId": "student", "room": "Room 2"}])
+    rows = [{"userId": "student", "room": "Room 2"}, {"userId": "gone", "room": "Room 1"}]
+    template = AssignmentTemplate.objects.create(owner=owner, name="t", rows=rows)
     client = client_for(owner)
 
     preview = client.post(url(room.token, f"/{template.pk}/apply"), {"dryRun": 1}, format="json")
     assert where(room) == {}
     applied = client.post(url(room.token, f"/{template.pk}/apply"))
 
+    assert ocs_data(preview)["missing"] == ["gone"]
     assert ocs_data(preview)["moves"] == [
         {
             "attendeeId": Attendee.objects.get(room=room, user=student).pk,
@@ -96,6 +98,7 @@ def test_applying_to_a_configured_parent_reorganizes_and_a_dry_run_changes_nothi
     ]
     assert applied.status_code == 200
     assert ocs_data(applied)["configured"] is False
+    assert ocs_data(applied)["missing"] == ["gone"]
     assert where(room) == {"student": "Room 2"}
 
 

@@ -21,9 +21,10 @@ from breakout.tasks import breakout_timer_job
 from conversations.models import ChatMessage, Conversation
 from live.models import Event
 from project.errors import BadRequest
-from tests.breakout.conftest import add_students, breakout_rooms, system_messages
+from tests.breakout.conftest import add_students, breakout_rooms
 from tests.concurrency import exceptions_of, run_together
 from tests.conftest import V1, V4, ocs_data, ocs_error, requires_postgres
+from tests.helpers import system_messages
 
 Client = Callable[[User], APIClient]
 SIZES = pytest.mark.parametrize(("students", "rooms"), [(4, 2), (40, 8)], ids=["small", "large"])
@@ -67,16 +68,6 @@ def end_passes(parent: Conversation, seconds_ago: int = 1) -> None:
 def status(parent: Conversation) -> int:
     parent.refresh_from_db()
     return parent.breakout_room_status
-
-
-@pytest.fixture
-def started(room: Conversation, owner: User, configured: Callable[..., list]) -> Callable[..., list]:
-    def make(**options: Any) -> list[Conversation]:
-        configured(**options)
-        lifecycle.breakout_start(actor=owner, parent=room)
-        return breakout_rooms(room)
-
-    return make
 
 
 @pytest.fixture

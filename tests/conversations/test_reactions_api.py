@@ -91,10 +91,13 @@ def test_composed_emoji_are_reactions(
 def test_system_messages_take_no_reactions(client_for: ClientFor, room: Conversation, student: User) -> None:
     system = ChatMessageFactory(room=room, message_type=ChatMessage.Type.SYSTEM, system_message="user_added")
 
-    response = client_for(student).post(reaction_url(room, system), {"reaction": THUMBS}, format="json")
+    client = client_for(student)
+    response = client.post(reaction_url(room, system), {"reaction": THUMBS}, format="json")
 
     assert response.status_code == 400
     assert not Reaction.objects.exists()
+    assert client.get(reaction_url(room, system)).status_code == 404
+    assert client.delete(f"{reaction_url(room, system)}?reaction={THUMBS}").status_code == 404
 
 
 @pytest.mark.parametrize("message_id", [0, 999999, 2**63, 10**30])

@@ -24,6 +24,7 @@ from conversations.services.moderators import attendee_demote
 from tests.breakout.test_lock_authorization import race_against_lock_holder
 from tests.concurrency import run_together
 from tests.conftest import OCS, requires_postgres
+from tests.helpers import system_messages
 
 pytestmark = [requires_postgres, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,14 +57,6 @@ def posted(room: Conversation, user: User, text: str = "hello") -> ChatMessage:
     return chat_message_post(attendee=attendee(room, user), message=text)
 
 
-def system_keys(room: Conversation) -> list[str]:
-    return list(
-        ChatMessage.objects.filter(room=room, message_type=ChatMessage.Type.SYSTEM)
-        .order_by("id")
-        .values_list("system_message", flat=True)
-    )
-
-
 # --- edit vs delete of the same message ------------------------------------------------------------
 
 
@@ -79,7 +72,7 @@ def test_an_edit_waiting_while_the_message_is_deleted_is_refused(room: Conversat
     assert status in (400, 404, 405), status
     stored = ChatMessage.objects.get(pk=message.pk)
     assert stored.message_type == ChatMessage.Type.COMMENT_DELETED
-    assert "message_edited" not in system_keys(room)
+    assert "message_edited" not in system_messages(room)
 
 
 def test_a_delete_waiting_while_the_message_is_edited_deletes_the_edited_message(
@@ -98,7 +91,7 @@ def test_a_delete_waiting_while_the_message_is_edited_deletes_the_edited_message
 
     assert status == 200
     assert ChatMessage.objects.get(pk=message.pk).message_type == ChatMessage.Type.COMMENT_DELETED
-    assert system_keys(room) == ["message_edited", "message_deleted"]
+    assert system_messages(room) == ["message_edited", "message_deleted"]
 
 
 def test_edits_and_deletes_of_one_message_released_together_end_deleted(
@@ -116,8 +109,8 @@ def test_edits_and_deletes_of_one_message_released_together_end_deleted(
     edits, deletes = statuses[:3], statuses[3:]
     assert sorted(deletes) in ([200, 200], [200, 405], [200, 404], [200, 400])
     assert ChatMessage.objects.get(pk=message.pk).message_type == ChatMessage.Type.COMMENT_DELETED
-    assert system_keys(room).count("message_edited") == edits.count(200)
-    assert system_keys(room).count("message_deleted") == deletes.count(200)
+    assert system_messages(room).count("message_edited") == edits.count(200)
+    assert system_messages(room).count("message_deleted") == deletes.count(200)
 
 
 # --- votes vs closing a poll ---------------------------------------------------------------------

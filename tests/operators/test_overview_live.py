@@ -8,13 +8,14 @@ import json
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
-from breakout.overview.stream import OVERVIEW_EVENTS
+from breakout.overview.stream import OVERVIEW_EVENTS, overview_event_stream
 from breakout.services.lifecycle import assistance_request, breakout_start
 from conversations.models import Conversation
 from live.models import Event
@@ -231,3 +232,28 @@ def test_a_reconnection_gets_the_breakout_events_since_and_nothing_else(operator
         (joined.id, {"type": "participants.changed", "token": "room1", "parentToken": "parent1"}),
     ]
     assert Event.objects.filter(OVERVIEW_EVENTS).count() == 3
+
+
+def test_the_asgi_stream_follows_the_breakout_events_until_its_deadline(db: None, settings: Any) -> None:
+    settings.LIVE_HEARTBEAT_SECONDS = 0.2
+    [before] = _record(NewEvent(type="chat.message", token="aaaa"))
+    started, _ = _record(
+        NewEvent(type="breakout.started", token="parent1"), NewEvent(type="chat.message", token="parent1")
+    )
+
+    async def read(seconds: float) -> str:
+        stream = overview_event_stream(after=before.id, seconds=seconds)
+        frames = []
+        async for frame in stream:
+            frames.append(frame)
+            if frame == ": heartbeat\n\n":
+                break
+        await stream.aclose()
+        return "".join(frames)
+
+    followed = async_to_sync(read)(60)
+    ended = async_to_sync(read)(0)  # past its deadline at once: it ends without reading
+
+    assert followed.startswith("retry: 2000\n: breakout overview\n\n")
+    assert _frames(followed) == [(started.id, {"type": "breakout.started", "token": "parent1", "parentToken": None})]
+    assert ended == "retry: 2000\n: breakout overview\n\n"
