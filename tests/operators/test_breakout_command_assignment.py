@@ -60,3 +60,19 @@ def test_template_import_refuses_bad_lines_and_changes_nothing(room: Conversatio
     with pytest.raises(CommandError, match="--name"):
         breakout("template-export", room.token)
     assert not AssignmentTemplate.objects.exists()
+
+
+def test_template_import_reads_a_byte_order_mark_and_refuses_a_file_that_is_not_utf8(
+    room: Conversation, owner: User, tmp_path: Path
+) -> None:
+    spreadsheet = tmp_path / "bom.csv"
+    spreadsheet.write_bytes("\ufeffuser_id,room_name\nstudent,Room 2\n".encode())
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("student,Salle é\n".encode("latin-1"))
+
+    breakout("template-import", room.token, "--name", "bom", "--csv", str(spreadsheet))
+    with pytest.raises(CommandError, match="is not a UTF-8 CSV file"):
+        breakout("template-import", room.token, "--name", "latin1", "--csv", str(latin1))
+
+    assert AssignmentTemplate.objects.get(owner=owner, name="bom").rows == [{"userId": "student", "room": "Room 2"}]
+    assert not AssignmentTemplate.objects.filter(name="latin1").exists()

@@ -434,11 +434,7 @@ class Command(BaseCommand):
             return
         if csv_file is None:
             raise CommandError("template-import needs --csv FILE")
-        try:
-            with open(csv_file, newline="", encoding="utf-8") as handle:
-                lines = list(csv.reader(handle))
-        except OSError as error:
-            raise CommandError(f"cannot read {csv_file}: {error.strerror}") from error
+        lines = self._csv_lines(csv_file)
         if lines and tuple(cell.strip() for cell in lines[0]) == TEMPLATE_CSV_HEADER:
             lines = lines[1:]
         rows = []
@@ -516,14 +512,20 @@ class Command(BaseCommand):
             f"{len(rows) - moved} already in their room."
         )
 
-    def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[tuple[int, str]]]:
+    @staticmethod
+    def _csv_lines(path: str) -> list[list[str]]:
+        """The rows of the UTF-8 CSV file at ``path`` (a byte-order mark is allowed), or a
+        CommandError saying why it cannot be read."""
         try:
             with open(path, encoding="utf-8-sig", newline="") as handle:
-                lines = list(csv.reader(handle))
+                return list(csv.reader(handle))
         except OSError as error:
             raise CommandError(f"cannot read {path}: {error.strerror or error}") from error
         except (UnicodeDecodeError, csv.Error) as error:
             raise CommandError(f"{path} is not a UTF-8 CSV file: {error}") from error
+
+    def _read_csv(self, path: str, *, room_count: int) -> tuple[list[CsvAssignment], list[tuple[int, str]]]:
+        lines = self._csv_lines(path)
         rows: list[CsvAssignment] = []
         errors: list[tuple[int, str]] = []
         first_line_of: dict[str, int] = {}
