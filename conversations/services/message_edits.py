@@ -14,7 +14,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from conversations.models import Attendee, ChatMessage, Conversation, Reaction
+from conversations.models import Attendee, ChatMessage, Conversation, Reaction, Reminder
 from conversations.services.chat import chat_message_text_validate, chat_system_message_post
 from conversations.services.chat_guards import attendee_relock, chat_write_check, visible_message
 from conversations.services.primitives import rich_user
@@ -89,16 +89,17 @@ def chat_message_delete(*, attendee: Attendee, message_id: int) -> ChatMessage:
 
 @transaction.atomic
 def chat_history_clear(*, attendee: Attendee) -> ChatMessage:
-    """Delete every message of the room (their reactions with them), reset every attendee's read
-    and mention markers and post ``history_cleared``. Moderators only, never in a one-to-one
+    """Delete every message of the room (their reactions and reminders with them), reset every
+    attendee's read and mention markers and post ``history_cleared``. Moderators only, never in a one-to-one
     conversation or a read-only one (403)."""
     attendee = attendee_relock(attendee)
     room = attendee.room
     if not attendee.is_moderator or room.type in ONE_TO_ONE_TYPES or room.read_only:
         raise Forbidden()
-    # One statement each (a cascading delete() would load every message first): the reactions,
-    # then the whole chat at once (replies only point inside the same room).
+    # One statement each (a cascading delete() would load every message first): the reactions and
+    # the reminders, then the whole chat at once (replies only point inside the same room).
     Reaction.objects.filter(message__room=room).delete()
+    Reminder.objects.filter(message__room=room).delete()
     messages = ChatMessage.objects.filter(room=room)
     messages._raw_delete(messages.db)
     Attendee.objects.filter(room=room).update(last_read_message=0, last_mention_message=0, last_mention_direct=0)

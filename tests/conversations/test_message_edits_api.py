@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from conversations.models import Attendee, ChatMessage, Conversation, Reaction
+from conversations.models import Attendee, ChatMessage, Conversation, Reaction, Reminder
 from tests.conftest import V1, ocs_data, ocs_error
 from tests.conversations.helpers import attendee_of, breakout_rooms_build
 from tests.factories import AttendeeFactory, ChatMessageFactory, ConversationFactory
@@ -290,6 +290,20 @@ def test_moderators_clear_the_history(
     assert set(Attendee.objects.filter(room=room).values_list("last_read_message", "last_mention_message")) == {(0, 0)}
 
 
+def test_clearing_the_history_deletes_its_reminders_and_keeps_other_rooms(
+    client_for: ClientFor, room: Conversation, student: User, moderator: User
+) -> None:
+    other = ConversationFactory(type=Conversation.Type.GROUP)
+    AttendeeFactory(room=other, user=student)
+    mine, elsewhere = by(room, student), ChatMessageFactory(room=other, actor_id=student.username)
+    later = timezone.now() + timedelta(hours=1)
+    Reminder.objects.bulk_create([Reminder(user=student, message=m, remind_at=later) for m in (mine, elsewhere)])
+
+    assert client_for(moderator).delete(f"{V1}/chat/{room.token}").status_code == 200
+
+    assert list(Reminder.objects.values_list("message_id", flat=True)) == [elsewhere.pk]
+
+
 def test_students_cannot_clear_the_history(client_for: ClientFor, room: Conversation, student: User) -> None:
     by(room, student)
 
@@ -325,13 +339,14 @@ def test_clearing_takes_a_constant_number_of_queries(
         ChatMessage(room=room, actor_id="owner", message="re", reply_to=message) for message in messages
     )
     Reaction.objects.bulk_create(Reaction(message=m, actor_id="owner", reaction="👍") for m in messages)
+    Reminder.objects.bulk_create(Reminder(user=owner, message=m, remind_at=timezone.now()) for m in messages)
     attendee_of(room, owner)
     client = client_for(owner)
 
     # 1 the caller's attendee row; 2 savepoint; 3 the tree lock, 4 the attendee again under it;
-    # 5 the reactions, 6 the messages, 7 the read markers; 8 the system message, 9 last activity;
-    # 10 release savepoint.
-    with django_assert_num_queries(10 + EVENT_QUERIES):
+    # 5 the reactions, 6 the reminders, 7 the messages, 8 the read markers; 9 the system message,
+    # 10 last activity; 11 release savepoint.
+    with django_assert_num_queries(11 + EVENT_QUERIES):
         response = client.delete(f"{V1}/chat/{room.token}")
 
     assert response.status_code == 200
