@@ -31,7 +31,6 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.deprecation import MiddlewareMixin
 from django.utils.http import parse_header_parameters
 
 from project.bruteforce import guard
@@ -68,9 +67,31 @@ def _plain_response(status: int, text: str) -> HttpResponse:
     return HttpResponse(text + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-class CharsetMiddleware(MiddlewareMixin):
-    """Refuses bodies in a charset that is not a text encoding (415). ``MiddlewareMixin`` makes
-    it sync- and async-capable, so async views keep running without a thread."""
+class CharsetMiddleware:
+    """Refuses bodies in a charset that is not a text encoding (415). Sync- and async-capable:
+    the check reads only the request's headers, so in the async chain (the async views) it runs
+    in the event loop, without a thread hop."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
+        return self.process_request(request) or self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        refusal = self.process_request(request)
+        if refusal is not None:
+            return refusal
+        response: HttpResponse = await self.get_response(request)
+        return response
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         charset = (
