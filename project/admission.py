@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from project.middleware import DualModeMiddleware
 
 SWITCH_PATH = re.compile(r"/ocs/v[12]\.php/apps/spreed/api/v1/breakout-rooms/[^/]+/switch/?")
 
@@ -36,25 +37,14 @@ def is_switch(request: HttpRequest) -> bool:
     return request.method == "POST" and SWITCH_PATH.fullmatch(request.path) is not None
 
 
-class SwitchLaneMiddleware:
-    sync_capable = True
-    async_capable = True
-
+class SwitchLaneMiddleware(DualModeMiddleware):
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         self.width: int = settings.SWITCH_CONCURRENCY
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
         # One lane per event loop (a uvicorn worker has one; tests may start several).
         self._lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
-        return self.get_response(request)
 
     def lane(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -63,9 +53,8 @@ class SwitchLaneMiddleware:
             lane = self._lanes[loop] = asyncio.Semaphore(self.width)
         return lane
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        respond: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
+    async def ahandle(self, request: HttpRequest) -> HttpResponse:
         if not self.width or not is_switch(request):
-            return await respond(request)
+            return await super().ahandle(request)
         async with self.lane():
-            return await respond(request)
+            return await super().ahandle(request)

@@ -15,12 +15,12 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
+
+from project.middleware import DualModeMiddleware
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID_META = "HTTP_X_REQUEST_ID"
@@ -39,34 +39,22 @@ def request_id_for(request: HttpRequest) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(DualModeMiddleware):
     """Gives each request its id (``request.request_id``), binds it for the log lines written
     while the request is handled, answers it in ``X-Request-Id`` and logs one line per request
     at INFO (method, path, status, duration) on the ``project.request`` logger."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
+    def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = self._start(request)
         started = time.monotonic()
-        response = self.get_response(request)
+        response = super().handle(request)
         self._finish(request, response, started, request_id)
         return response
 
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
+    async def ahandle(self, request: HttpRequest) -> HttpResponse:
         request_id = self._start(request)
         started = time.monotonic()
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponse]] = self.get_response
-        response = await get_response(request)
+        response = await super().ahandle(request)
         self._finish(request, response, started, request_id)
         return response
 

@@ -26,14 +26,14 @@ import codecs
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_header_parameters
 
 from project.bruteforce import guard
+from project.middleware import DualModeMiddleware
 from project.ocs.fallback import database_unavailable_response, is_database_unavailable, ocs_error_json
 from project.ocs.renderers import is_ocs_path
 
@@ -67,31 +67,15 @@ def _plain_response(status: int, text: str) -> HttpResponse:
     return HttpResponse(text + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-class CharsetMiddleware:
-    """Refuses bodies in a charset that is not a text encoding (415). Sync- and async-capable:
-    the check reads only the request's headers, so in the async chain (the async views) it runs
-    in the event loop, without a thread hop."""
+class CharsetMiddleware(DualModeMiddleware):
+    """Refuses bodies in a charset that is not a text encoding (415). The check reads only the
+    request's headers, so in an async chain it runs in the event loop, without a thread hop."""
 
-    sync_capable = True
-    async_capable = True
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        return self.process_request(request) or super().handle(request)
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
-        return self.process_request(request) or self.get_response(request)
-
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        refusal = self.process_request(request)
-        if refusal is not None:
-            return refusal
-        response: HttpResponse = await self.get_response(request)
-        return response
+    async def ahandle(self, request: HttpRequest) -> HttpResponse:
+        return self.process_request(request) or await super().ahandle(request)
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         charset = (
@@ -110,35 +94,25 @@ class CharsetMiddleware:
         return None
 
 
-class OCSMiddleware:
+class OCSMiddleware(DualModeMiddleware):
     # Both modes: under ASGI an async view (chat long polling, the event stream) must not run
     # through a sync middleware, which would hold a thread for the whole wait.
-    sync_capable = True
-    async_capable = True
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponse:
         if not self._guarded(request):
-            return self.get_response(request)
+            return super().handle(request)
         refusal = self._before(request)
         if refusal is not None:
             return refusal
-        return self._after(request, self.get_response(request))
+        return self._after(request, super().handle(request))
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+    async def ahandle(self, request: HttpRequest) -> HttpResponse:
         if not self._guarded(request):
-            return await self.get_response(request)
+            return await super().ahandle(request)
         refusal = await sync_to_async(self._before)(request)  # the guard's store: database or Redis
         if refusal is not None:
             return refusal
-        response = await self.get_response(request)
+        response = await super().ahandle(request)
         return await sync_to_async(self._after)(request, response)
 
     @staticmethod
