@@ -388,11 +388,21 @@ def participant_payloads(
 
 def message_with_parent_payload(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
     """A chat message for the caller; a reply carries the message it answers as ``parent``."""
+    return messages_with_parent_payloads([message], attendee=attendee)[0]
+
+
+def messages_with_parent_payloads(messages: Iterable[ChatMessage], *, attendee: Attendee) -> list[dict[str, Any]]:
+    """``message_with_parent_payload`` of each message of a chat page (the caller's token and
+    actor read once for the page)."""
     token = attendee.room.token
-    payload = message_payload(message, room_token=token, viewer_actor_id=attendee.actor_id)
-    if message.reply_to is not None:
-        payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=attendee.actor_id)
-    return payload
+    viewer = attendee.actor_id
+    payloads = []
+    for message in messages:
+        payload = message_payload(message, room_token=token, viewer_actor_id=viewer)
+        if message.reply_to_id is not None and message.reply_to is not None:
+            payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=viewer)
+        payloads.append(payload)
+    return payloads
 
 
 def caller_room_payload(caller_room: CallerRoom) -> dict[str, Any]:

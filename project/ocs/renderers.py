@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from rest_framework.compat import SHORT_SEPARATORS
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
-from rest_framework.compat import SHORT_SEPARATORS
 from rest_framework.utils import encoders
 
 UNAUTHORISED_STATUSCODE = 997
@@ -112,7 +112,7 @@ class OCSJSONRenderer(JSONRenderer):
         )
         response.status_code = wire_status
         data = [] if data is None else data
-        if not self.compact or self.get_indent(accepted_media_type, renderer_context) is not None:
+        if not self.compact or self.get_indent(accepted_media_type or "", renderer_context) is not None:
             body = {"ocs": {"meta": meta, "data": php_empty_maps(data)}}
             return super().render(body, accepted_media_type, renderer_context)
         # The same bytes as ``super().render(ocs_envelope(...))``, without walking the data to
