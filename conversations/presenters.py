@@ -17,9 +17,11 @@ from accounts.models import User
 from conversations.models import Attendee, ChatMessage, Conversation, Poll, Reaction, Reminder
 from conversations.permissions import (
     PERMISSION_CUSTOM,
+    PERMISSION_LOBBY_IGNORE,
     PERMISSION_START_CALL,
+    PERMISSIONS_DEFAULT_FOR_USERS,
+    PERMISSIONS_MAX_DEFAULT,
     effective_permissions,
-    is_held_in_lobby,
 )
 from conversations.selectors import (
     CallerRoom,
@@ -122,15 +124,20 @@ def system_message_text(message: ChatMessage, viewer_actor_id: str | None) -> st
     return text
 
 
+_SYSTEM = ChatMessage.Type.SYSTEM.value
+_COMMENT_DELETED = ChatMessage.Type.COMMENT_DELETED.value
+
+
 def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: str | None) -> dict[str, Any]:
-    is_system = message.message_type == ChatMessage.Type.SYSTEM
+    is_system = message.message_type == _SYSTEM
+    created_at, expires_at = message.created_at, message.expires_at
     payload = {
         "id": message.pk,
         "token": room_token,
         "actorType": message.actor_type,
         "actorId": message.actor_id,
         "actorDisplayName": message.actor_display_name,
-        "timestamp": timestamp(message.created_at),
+        "timestamp": int(created_at.timestamp()) if created_at is not None else 0,
         "message": system_message_text(message, viewer_actor_id) if is_system else message.message,
         "messageParameters": _message_parameters(message),
         "systemMessage": message.system_message,
@@ -138,19 +145,27 @@ def message_payload(message: ChatMessage, *, room_token: str, viewer_actor_id: s
         "isReplyable": not is_system,
         "referenceId": message.reference_id,
         "reactions": message.reactions or [],  # Talk surface (issue 10): PHP's empty array
-        "expirationTimestamp": timestamp(message.expires_at),
+        "expirationTimestamp": int(expires_at.timestamp()) if expires_at is not None else 0,
         "markdown": not is_system,
-        **edit_payload(message),  # Talk surface (issue 10)
     }
-    if message.message_type == ChatMessage.Type.COMMENT_DELETED:  # Talk surface (issue 10)
+    if message.last_edited_at is not None:  # Talk surface (issue 10)
+        payload.update(edit_payload(message))
+    if message.message_type == _COMMENT_DELETED:  # Talk surface (issue 10)
         payload.update(_deleted_message_overrides(message, viewer_actor_id=viewer_actor_id))
     return payload
 
 
-def _message_parameters(message: ChatMessage) -> dict[str, Any]:
-    parameters = dict(message.parameters) if isinstance(message.parameters, dict) else {}
-    parameters.pop("text", None)
-    return parameters
+def _message_parameters(message: ChatMessage) -> dict[str, Any] | list[Any]:
+    """The message's rich-object parameters without the system message's ``text`` values; ``[]``
+    (what the renderer makes of an empty map anyway) when there are none, so that a page of
+    plain comments holds no empty map for the renderer to rewrite."""
+    parameters = message.parameters
+    if not parameters or not isinstance(parameters, dict):
+        return []
+    if "text" in parameters:
+        parameters = {key: value for key, value in parameters.items() if key != "text"}
+        return parameters or []
+    return dict(parameters)
 
 
 def edit_payload(message: ChatMessage) -> dict[str, Any]:
@@ -180,6 +195,13 @@ def _deleted_message_overrides(message: ChatMessage, *, viewer_actor_id: str | N
     }
 
 
+_MODERATOR_TYPES = frozenset(int(value) for value in Attendee.MODERATOR_TYPES)
+_MODERATOR_PERMISSION_TYPES = frozenset(int(value) for value in Attendee.MODERATOR_PERMISSION_TYPES)
+_LOBBY_NON_MODERATORS = Conversation.Lobby.NON_MODERATORS.value
+_ONE_TO_ONE = Conversation.Type.ONE_TO_ONE.value
+_NOTE_TO_SELF = Conversation.Type.NOTE_TO_SELF.value
+
+
 def room_payload(
     attendee: Attendee,
     *,
@@ -191,22 +213,36 @@ def room_payload(
     """A conversation formatted for the caller whose attendee row in it is ``attendee``.
 
     ``attendee.room`` (and ``attendee.room.parent`` for breakout rooms) must be loaded.
+
+    A room list formats fifty of these per request: the rules of ``effective_permissions`` and
+    ``is_held_in_lobby`` are applied inline here (tests/conversations/test_presenters_render.py
+    holds them to the functions), timestamps without a call each.
     """
     room = attendee.room
-    permissions = effective_permissions(attendee, room)
-    held_in_lobby = is_held_in_lobby(attendee, room)
-    moderator = attendee.participant_type in Attendee.MODERATOR_TYPES
-    has_call = room.active_since is not None
+    participant_type = attendee.participant_type
+    # effective_permissions(attendee, room), inline
+    if participant_type in _MODERATOR_PERMISSION_TYPES:
+        permissions = PERMISSIONS_MAX_DEFAULT
+        held_in_lobby = False
+    else:
+        permissions = attendee.permissions or room.default_permissions or PERMISSIONS_DEFAULT_FOR_USERS
+        # is_held_in_lobby(attendee, room), inline
+        held_in_lobby = room.lobby_state == _LOBBY_NON_MODERATORS and not permissions & PERMISSION_LOBBY_IGNORE
+    room_type = room.type
+    token = room.token
+    active_since = room.active_since
+    last_activity, lobby_timer, ends_at = room.last_activity, room.lobby_timer, room.breakout_ends_at
+    last_read = attendee.last_read_message
     payload: dict[str, Any] = {
         "id": room.pk,
-        "token": room.token,
-        "type": room.type,
+        "token": token,
+        "type": room_type,
         "name": room.name,
         "displayName": display_name if display_name is not None else room.name,
         "description": room.description,
         "objectType": room.object_type,
         "objectId": room.object_id,
-        "participantType": attendee.participant_type,
+        "participantType": participant_type,
         "attendeeId": attendee.pk,
         "attendeePin": attendee.pin,
         "actorType": attendee.actor_type,
@@ -222,33 +258,33 @@ def room_payload(
         "lastPing": 0,
         "sessionId": "0",
         "hasPassword": bool(room.password),
-        "hasCall": has_call and not held_in_lobby,
+        "hasCall": active_since is not None and not held_in_lobby,
         "callFlag": room.call_flag,
-        "callStartTime": timestamp(room.active_since),
+        "callStartTime": int(active_since.timestamp()) if active_since is not None else 0,
         "callRecording": 0,
         "recordingConsent": room.recording_consent,
         "canStartCall": not held_in_lobby and bool(permissions & PERMISSION_START_CALL),
-        "canDeleteConversation": room.type != Conversation.Type.ONE_TO_ONE and moderator,
-        "canLeaveConversation": room.type != Conversation.Type.NOTE_TO_SELF,
+        "canDeleteConversation": room_type != _ONE_TO_ONE and participant_type in _MODERATOR_TYPES,
+        "canLeaveConversation": room_type != _NOTE_TO_SELF,
         "canEnableSIP": False,
         "sipEnabled": room.sip_enabled,
-        "lastActivity": timestamp(room.last_activity),
+        "lastActivity": int(last_activity.timestamp()) if last_activity is not None else 0,
         "isFavorite": attendee.favorite,
         "notificationLevel": attendee.notification_level,
         "notificationCalls": attendee.notification_calls,
         "lobbyState": room.lobby_state,
-        "lobbyTimer": timestamp(room.lobby_timer),
+        "lobbyTimer": int(lobby_timer.timestamp()) if lobby_timer is not None else 0,
         "unreadMessages": 0 if held_in_lobby else unread_messages,
-        "unreadMention": not held_in_lobby and attendee.last_mention_message > attendee.last_read_message,
-        "unreadMentionDirect": not held_in_lobby and attendee.last_mention_direct > attendee.last_read_message,
-        "lastReadMessage": attendee.last_read_message,
+        "unreadMention": not held_in_lobby and attendee.last_mention_message > last_read,
+        "unreadMentionDirect": not held_in_lobby and attendee.last_mention_direct > last_read,
+        "lastReadMessage": last_read,
         "lastCommonReadMessage": last_common_read_message,
         "lastMessage": [],
         "avatarVersion": room.avatar_version,
         "isCustomAvatar": bool(room.avatar_emoji or room.avatar_mime),  # Talk surface (issue 10)
         "breakoutRoomMode": room.breakout_room_mode,
         "breakoutRoomStatus": room.breakout_room_status,
-        "breakoutRoomEndsAt": timestamp(room.breakout_ends_at),  # extension breakout-rooms-timer
+        "breakoutRoomEndsAt": int(ends_at.timestamp()) if ends_at is not None else 0,  # breakout-rooms-timer
         "mentionPermissions": room.mention_permissions,
         "isArchived": attendee.archived,
         "isImportant": False,
@@ -256,7 +292,7 @@ def room_payload(
         "liveTranscriptionLanguageId": "",
     }
     if last_message is not None and not held_in_lobby:
-        payload["lastMessage"] = message_payload(last_message, room_token=room.token, viewer_actor_id=attendee.actor_id)
+        payload["lastMessage"] = message_payload(last_message, room_token=token, viewer_actor_id=attendee.actor_id)
     return payload
 
 
@@ -352,11 +388,21 @@ def participant_payloads(
 
 def message_with_parent_payload(message: ChatMessage, *, attendee: Attendee) -> dict[str, Any]:
     """A chat message for the caller; a reply carries the message it answers as ``parent``."""
+    return messages_with_parent_payloads([message], attendee=attendee)[0]
+
+
+def messages_with_parent_payloads(messages: Iterable[ChatMessage], *, attendee: Attendee) -> list[dict[str, Any]]:
+    """``message_with_parent_payload`` of each message of a chat page (the caller's token and
+    actor read once for the page)."""
     token = attendee.room.token
-    payload = message_payload(message, room_token=token, viewer_actor_id=attendee.actor_id)
-    if message.reply_to is not None:
-        payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=attendee.actor_id)
-    return payload
+    viewer = attendee.actor_id
+    payloads = []
+    for message in messages:
+        payload = message_payload(message, room_token=token, viewer_actor_id=viewer)
+        if message.reply_to_id is not None and message.reply_to is not None:
+            payload["parent"] = message_payload(message.reply_to, room_token=token, viewer_actor_id=viewer)
+        payloads.append(payload)
+    return payloads
 
 
 def caller_room_payload(caller_room: CallerRoom) -> dict[str, Any]:

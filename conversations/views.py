@@ -4,8 +4,6 @@ presenter."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -321,10 +319,7 @@ class ChatView(RoomView):
             return HttpResponse(status=304)
         if look_into_future:
             chat.chat_read_marker_advance(attendee=attendee, message_id=messages[-1].pk)
-        payloads: list[dict[str, Any]] = [
-            presenters.message_with_parent_payload(message, attendee=attendee) for message in messages
-        ]
-        response = Response(payloads)
+        response = Response(presenters.messages_with_parent_payloads(messages, attendee=attendee))
         if messages:
             response["X-Chat-Last-Given"] = str(messages[-1].pk)
         return response

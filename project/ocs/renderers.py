@@ -15,12 +15,15 @@ The status semantics follow Nextcloud's ``V2Response`` and ``V1Response``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from typing import Any
 
+from rest_framework.compat import SHORT_SEPARATORS
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
+from rest_framework.utils import encoders
 
 UNAUTHORISED_STATUSCODE = 997
 V1_OK_STATUSCODE = 100
@@ -51,8 +54,8 @@ def is_ocs_v1(path: str) -> bool:
     return path.startswith("/ocs/v1.php/")
 
 
-def ocs_envelope(data: Any, *, http_status: int, message: str | None, v1: bool) -> tuple[dict, int]:
-    """Build the OCS body and the HTTP status to send on the wire (see the module docstring)."""
+def ocs_meta(*, http_status: int, message: str | None, v1: bool) -> tuple[dict[str, Any], int]:
+    """The OCS ``meta`` object and the HTTP status to send on the wire (see the module docstring)."""
     if v1:
         if http_status == 401:
             statuscode, wire_status = UNAUTHORISED_STATUSCODE, 401
@@ -71,7 +74,21 @@ def ocs_envelope(data: Any, *, http_status: int, message: str | None, v1: bool) 
     if v1:
         meta["totalitems"] = ""
         meta["itemsperpage"] = ""
+    return meta, wire_status
+
+
+def ocs_envelope(data: Any, *, http_status: int, message: str | None, v1: bool) -> tuple[dict, int]:
+    """Build the OCS body and the HTTP status to send on the wire (see the module docstring)."""
+    meta, wire_status = ocs_meta(http_status=http_status, message=message, v1=v1)
     return {"ocs": {"meta": meta, "data": php_empty_maps([] if data is None else data)}}, wire_status
+
+
+@cache
+def _compact_encoder(ensure_ascii: bool, allow_nan: bool) -> Callable[[Any], str]:
+    """``encode`` of the encoder ``JSONRenderer.render`` makes through ``json.dumps`` without an
+    indent (DRF's encoder class, compact separators): the same C encoder, created once. (It keeps
+    no state between calls, so the threads of a worker share it.)"""
+    return encoders.JSONEncoder(ensure_ascii=ensure_ascii, allow_nan=allow_nan, separators=SHORT_SEPARATORS).encode
 
 
 class OCSJSONRenderer(JSONRenderer):
@@ -90,14 +107,25 @@ class OCSJSONRenderer(JSONRenderer):
         path = request.path if request is not None else ""
         # The logical status, before v1 folds it into HTTP 200 (read by the brute-force guard).
         response.ocs_status = response.status_code
-        body, wire_status = ocs_envelope(
-            data,
-            http_status=response.status_code,
-            message=getattr(response, "ocs_message", None),
-            v1=is_ocs_v1(path),
+        meta, wire_status = ocs_meta(
+            http_status=response.status_code, message=getattr(response, "ocs_message", None), v1=is_ocs_v1(path)
         )
         response.status_code = wire_status
-        return super().render(body, accepted_media_type, renderer_context)
+        data = [] if data is None else data
+        if not self.compact or self.get_indent(accepted_media_type or "", renderer_context) is not None:
+            body = {"ocs": {"meta": meta, "data": php_empty_maps(data)}}
+            return super().render(body, accepted_media_type, renderer_context)
+        # The same bytes as ``super().render(ocs_envelope(...))``, without walking the data to
+        # rebuild it: an empty map anywhere encodes as ``{}``, so data whose encoding holds no
+        # ``{}`` has none and is sent as it is; otherwise (or when a string holds ``{}``) it is
+        # encoded again after ``php_empty_maps``. The envelope around it is joined as text.
+        encode = _compact_encoder(self.ensure_ascii, not self.strict)
+        text = encode(data)
+        if "{}" in text:
+            text = encode(php_empty_maps(data))
+        text = '{"ocs":{"meta":' + encode(meta) + ',"data":' + text + "}}"
+        # As JSONRenderer: U+2028/U+2029 escaped, JSON stays a strict JavaScript subset.
+        return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 
 class OCSContentNegotiation(DefaultContentNegotiation):

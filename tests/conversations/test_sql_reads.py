@@ -60,6 +60,22 @@ def test_a_chat_page_equals_the_orm_rows_with_json_values_and_replies() -> None:
     assert [m.pk for m in future] == [reply.pk]
 
 
+def test_empty_json_values_of_a_chat_page_are_fresh_objects_like_the_orms() -> None:
+    room = ConversationFactory()
+    for parameters in ({}, [], {}, {"a": []}):
+        ChatMessageFactory(room=room, parameters=parameters, reactions={})
+
+    page = sql_reads.chat_page_rows(
+        room_id=room.pk, direction=sql_reads.CHAT_PAGE_FUTURE, message_id=0, limit=10, now=timezone.now()
+    )
+
+    assert [m.parameters for m in page] == [{}, [], {}, {"a": []}]
+    for found in page:
+        assert column_values(found) == column_values(ChatMessage.objects.get(pk=found.pk))
+    values = [m.parameters for m in page] + [m.reactions for m in page]
+    assert len({id(value) for value in values}) == len(values)  # none shared: a caller may change one
+
+
 def test_the_breakout_listing_has_every_room_and_the_callers_view_only_where_they_are_in(student: User) -> None:
     parent = ConversationFactory()
     rooms = [ConversationFactory(parent=parent) for _ in range(3)]
