@@ -56,7 +56,7 @@ def events_record_bulk(*, events: Sequence[NewEvent]) -> list[Event]:
     if not events:
         return []
     now = timezone.now()
-    ids = _events_insert(events=events, now=now, returning=True)
+    ids = events_insert(events=events, now=now, returning=True)
     created = [
         Event(
             id=pk,
@@ -75,13 +75,13 @@ def events_record_bulk(*, events: Sequence[NewEvent]) -> list[Event]:
     return created
 
 
-def _events_insert(*, events: Sequence[NewEvent], now: datetime, returning: bool = False) -> list[int]:
+def events_insert(*, events: Sequence[NewEvent], now: datetime, returning: bool = False) -> list[int]:
     """The write of ``events_record_bulk``: one INSERT of plain values (``project.bulk``), no
     model instance per event; the new ids in the order of ``events`` when ``returning``."""
     if not events:
         return []
     if not connection.in_atomic_block:
-        raise RuntimeError("events_record_bulk() must run inside the transaction of the change it reports")
+        raise RuntimeError("events must be recorded inside the transaction of the change they report")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK_KEY])
@@ -131,7 +131,7 @@ def events_add(*, events: Sequence[NewEvent]) -> None:
     still writes its events with one INSERT."""
     pending = _batched.get()
     if pending is None:
-        _events_insert(events=events, now=timezone.now())
+        events_insert(events=events, now=timezone.now())
     else:
         pending.extend(events)
 
@@ -154,7 +154,7 @@ def events_batch() -> Iterator[list[NewEvent]]:
         yield pending
     finally:
         _batched.reset(reset)
-    _events_insert(events=_chat_wakes_merged(pending), now=timezone.now())
+    events_insert(events=_chat_wakes_merged(pending), now=timezone.now())
 
 
 def _chat_wakes_merged(events: Sequence[NewEvent]) -> list[NewEvent]:
