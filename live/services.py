@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from live import fanout
 from live.models import Event, Retention
+from project.bulk import rows_insert
 
 # Taken by every event-writing transaction on PostgreSQL just before its INSERT and held to its
 # commit. Without it two transactions could commit their ids out of order (id 7 visible before
@@ -50,17 +51,15 @@ def events_record_bulk(*, events: Sequence[NewEvent]) -> list[Event]:
     """Record ``events`` in the caller's transaction with one INSERT (two statements on
     PostgreSQL: the ordering lock, then the INSERT), whatever their number. Raises
     ``RuntimeError`` outside a transaction: an event must commit or roll back with its change.
-    After the commit the waiters of every process are woken; after a rollback nothing happens."""
+    After the commit the waiters of every process are woken; after a rollback nothing happens.
+    Returns the rows written; ``events_add`` and ``events_batch`` need none of them built."""
     if not events:
         return []
-    if not connection.in_atomic_block:
-        raise RuntimeError("events_record_bulk() must run inside the transaction of the change it reports")
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK_KEY])
-    created = Event.objects.bulk_create(
+    ids = events_insert(events=events, now=now, returning=True)
+    created = [
         Event(
+            id=pk,
             type=event.type,
             token=event.token,
             parent_token=event.parent_token,
@@ -69,11 +68,35 @@ def events_record_bulk(*, events: Sequence[NewEvent]) -> list[Event]:
             payload=dict(event.payload),
             created_at=now,
         )
-        for event in events
+        for pk, event in zip(ids, events, strict=True)
+    ]
+    for row in created:
+        row._state.adding = False
+    return created
+
+
+def events_insert(*, events: Sequence[NewEvent], now: datetime, returning: bool = False) -> list[int]:
+    """The write of ``events_record_bulk``: one INSERT of plain values (``project.bulk``), no
+    model instance per event; the new ids in the order of ``events`` when ``returning``."""
+    if not events:
+        return []
+    if not connection.in_atomic_block:
+        raise RuntimeError("events must be recorded inside the transaction of the change they report")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_ORDER_LOCK_KEY])
+    ids = rows_insert(
+        Event,
+        columns=["type", "token", "parent_token", "actor_id", "target_user_id", "payload"],
+        # The payload goes in as a JSON object inside the one JSON parameter, so it is encoded
+        # once with the rows, not once per event.
+        rows=[(e.type, e.token, e.parent_token, e.actor_id, e.target_user_id, dict(e.payload)) for e in events],
+        constants={"created_at": now},
+        returning=returning,
     )
     signals = [fanout.Signal(type=e.type, token=e.token, parent_token=e.parent_token) for e in events]
     transaction.on_commit(lambda: fanout.publish(signals))
-    return created
+    return ids
 
 
 def events_record(
@@ -108,7 +131,7 @@ def events_add(*, events: Sequence[NewEvent]) -> None:
     still writes its events with one INSERT."""
     pending = _batched.get()
     if pending is None:
-        events_record_bulk(events=events)
+        events_insert(events=events, now=timezone.now())
     else:
         pending.extend(events)
 
@@ -131,7 +154,7 @@ def events_batch() -> Iterator[list[NewEvent]]:
         yield pending
     finally:
         _batched.reset(reset)
-    events_record_bulk(events=_chat_wakes_merged(pending))
+    events_insert(events=_chat_wakes_merged(pending), now=timezone.now())
 
 
 def _chat_wakes_merged(events: Sequence[NewEvent]) -> list[NewEvent]:

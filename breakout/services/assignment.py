@@ -19,6 +19,7 @@ from accounts.models import User
 from breakout.assignment import Assignment, Constraints, InfeasibleConstraints, assignment_plan
 from breakout.models import AssignmentSpan, SpanHow
 from conversations.models import Attendee, Conversation
+from conversations.services.primitives import AttendeeRow
 from project.errors import BadRequest
 
 STRATEGY_RANDOM = "random"
@@ -55,7 +56,7 @@ class AssignmentOptions:
         return self.strategy == STRATEGY_FRESH
 
 
-def _spread_groups(students: Sequence[Attendee], group_ids: Sequence[str]) -> list[list[int]]:
+def _spread_groups(students: Sequence[Attendee | AttendeeRow], group_ids: Sequence[str]) -> list[list[int]]:
     """Per group id, the parent attendee ids of the students in that group (one query)."""
     if not group_ids:
         return []
@@ -68,7 +69,7 @@ def _spread_groups(students: Sequence[Attendee], group_ids: Sequence[str]) -> li
     return [members[name] for name in group_ids if members.get(name)]
 
 
-def _earlier_rooms(parent: Conversation, students: Sequence[Attendee]) -> list[list[int]]:
+def _earlier_rooms(parent: Conversation, students: Sequence[Attendee | AttendeeRow]) -> list[list[int]]:
     """The students of each breakout room of the parent's earlier (ended) rounds, as parent
     attendee ids of today (one query)."""
     attendee_of_actor = {a.actor_id: a.pk for a in students}
@@ -81,7 +82,7 @@ def _earlier_rooms(parent: Conversation, students: Sequence[Attendee]) -> list[l
 
 
 def students_plan(
-    *, parent: Conversation, students: Sequence[Attendee], amount: int, options: AssignmentOptions | None
+    *, parent: Conversation, students: Sequence[Attendee | AttendeeRow], amount: int, options: AssignmentOptions | None
 ) -> Assignment:
     """Place ``students`` (parent attendee rows) into ``amount`` rooms by ``options``; raises
     ``ConstraintsError`` for unknown or conflicting attendee ids."""

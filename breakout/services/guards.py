@@ -9,8 +9,11 @@ answered correctly. Each guard raises the contract's error key and returns nothi
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from accounts.selectors import breakout_rooms_enabled
 from conversations.models import Attendee, Conversation
+from conversations.services.primitives import AttendeeRow
 from project.errors import BadRequest, Forbidden, NotFound
 
 ROOMS_MINIMUM = 1
@@ -22,7 +25,11 @@ CONFIGURABLE_MODES = (
 )
 
 
-def caller_require(attendee: Attendee | None, *, moderator: bool = False) -> Attendee:
+# The caller's row as a model instance or as plain values (configure reads every member as values).
+CallerRow = TypeVar("CallerRow", Attendee, AttendeeRow)
+
+
+def caller_require(attendee: CallerRow | None, *, moderator: bool = False) -> CallerRow:
     """The access checks of contract 1.0 on the caller's row: 404 without one, 403 for a
     "mod" endpoint when the caller is not an owner or moderator."""
     if attendee is None:

@@ -58,8 +58,9 @@ from conversations.services.lifecycle import conversation_leftovers_delete
 from conversations.services.primitives import (
     Placement,
     SystemMessage,
-    attendees_add_bulk,
+    attendee_rows,
     attendees_move,
+    attendees_place,
     attendees_remove_bulk,
     conversation_tree_lock,
     conversation_tree_share_lock,
@@ -172,7 +173,8 @@ def breakout_configure(
     ``amount`` of them, unique (400 ``names``).
     """
     parent = _tree_lock(parent_id=parent.pk)
-    members = list(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
+    # As plain values: a model instance per member would cost more than their placement.
+    members = attendee_rows(Attendee.objects.filter(room=parent, actor_type=Attendee.ACTOR_USERS).order_by("id"))
     if not as_operator:
         caller_require(next((a for a in members if a.user_id == actor.pk), None), moderator=True)
     breakout_config_require()
@@ -214,7 +216,7 @@ def breakout_configure(
         placed = plan.room_of
     student_rooms = [(a, rooms[placed[a.pk]]) for a in students if a.pk in placed]
     placements += [Placement.of_attendee(attendee, room) for attendee, room in student_rooms]
-    attendees_add_bulk(actor=actor, placements=placements, now=now)
+    attendees_place(actor=actor, placements=placements, now=now)
     bots_inherit(rooms=rooms, parent=parent)  # decision: breakout rooms get the parent's bots
     history = rounds.round_open(actor=actor, parent=parent, mode=mode, amount=amount, now=now, options=assignment)
     how = SpanHow.AUTOMATIC if mode == Conversation.BreakoutMode.AUTOMATIC else SpanHow.MANUAL
@@ -428,7 +430,7 @@ def breakout_reorganize(
     now = timezone.now()
     # Removals first: the partial unique constraint allows one breakout room per student.
     attendees_remove_bulk(actor=actor, attendees=removals, now=now, extra_rooms=rooms)
-    attendees_add_bulk(actor=actor, placements=placements, now=now)
+    attendees_place(actor=actor, placements=placements, now=now)
     rounds.spans_close(parent_id=parent.pk, actor_ids=[a.actor_id for a in removals], how=span_how, now=now)
     moved = [(a, target_by_actor[a.actor_id]) for a in selected if a.actor_id not in staying]
     rounds.spans_open(parent_id=parent.pk, entries=moved, how=span_how, now=now)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import User
 from breakout.models import AssignmentSpan, BreakoutRound, SpanHow
 from conversations.models import Attendee, Conversation
+from conversations.services.primitives import AttendeeRow
 from project.bulk import rows_insert
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def round_open(
 def spans_open(
     *,
     parent_id: int,
-    entries: Iterable[tuple[Attendee, Conversation]],
+    entries: Iterable[tuple[Attendee | AttendeeRow, Conversation]],
     how: str,
     now: datetime,
     round_id: int | None = None,

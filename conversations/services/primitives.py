@@ -9,17 +9,17 @@ from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, TextField, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, QuerySet, TextField, Value
 from django.utils import timezone
 
 from accounts.models import User
 from conversations.hooks import tree_rules
 from conversations.models import Attendee, ChatMessage, Conversation, new_token
 from live.services import NewEvent, events_add
-from project.bulk import rows_insert
+from project.bulk import rows_insert, rows_insert_select
 from project.errors import BadRequest, Forbidden, NotFound
 
 TOKEN_ATTEMPTS = 5
@@ -54,6 +54,24 @@ def datetime_from_timestamp(value: int, *, error: str) -> datetime:
         raise BadRequest(error) from None
 
 
+class AttendeeRow(NamedTuple):
+    """An attendee row read as plain values (``attendee_rows``): what placing its user in another
+    room reads of it, without the cost of a model instance (thousands in a configure)."""
+
+    pk: int
+    room_id: int
+    actor_id: str
+    user_id: int | None
+    display_name: str
+    participant_type: int
+
+
+def attendee_rows(attendees: QuerySet[Attendee]) -> list[AttendeeRow]:
+    """The rows of ``attendees`` (in its order) as ``AttendeeRow`` values, in one query."""
+    columns = ("id", "room_id", "actor_id", "user_id", "display_name", "participant_type")
+    return [AttendeeRow(*values) for values in attendees.values_list(*columns)]
+
+
 @dataclass(frozen=True)
 class Placement:
     """Put one user into one room with a participant type."""
@@ -75,7 +93,7 @@ class Placement:
         )
 
     @classmethod
-    def of_attendee(cls, attendee: Attendee, room: Conversation) -> Placement:
+    def of_attendee(cls, attendee: Attendee | AttendeeRow, room: Conversation) -> Placement:
         """The user behind ``attendee`` (of another room, usually the parent) joining ``room``
         with the same participant type and display name."""
         if attendee.user_id is None:  # the check constraint attendee_users_have_user forbids it
@@ -171,9 +189,25 @@ def participants_events_add(
 ) -> None:
     """One ``participants.changed`` event per room of ``attendees`` (``change``: added, removed,
     promoted, demoted), listing the attendee ids and actor ids concerned."""
-    by_room: dict[int, list[Attendee]] = {}
-    for attendee in attendees:
-        by_room.setdefault(attendee.room_id, []).append(attendee)
+    _participants_events_add(
+        rows=((a.room_id, a.pk, a.actor_id) for a in attendees), change=change, actor=actor, rooms=rooms, tokens=tokens
+    )
+
+
+def _participants_events_add(
+    *,
+    rows: Iterable[tuple[int, int, str]],
+    change: str,
+    actor: User,
+    rooms: Iterable[Conversation] = (),
+    tokens: RoomTokens | None = None,
+) -> None:
+    """``participants_events_add`` from (room id, attendee id, actor id) rows: no model instance."""
+    by_room: dict[int, tuple[list[int], list[str]]] = {}
+    for room_id, attendee_id, actor_id in rows:
+        ids, actor_ids = by_room.setdefault(room_id, ([], []))
+        ids.append(attendee_id)
+        actor_ids.append(actor_id)
     if not by_room:
         return
     if tokens is None or not by_room.keys() <= tokens.keys():
@@ -185,13 +219,9 @@ def participants_events_add(
                 token=tokens[room_id][0],
                 parent_token=tokens[room_id][1],
                 actor_id=actor.username,
-                payload={
-                    "change": change,
-                    "attendeeIds": [a.pk for a in rows],
-                    "actorIds": [a.actor_id for a in rows],
-                },
+                payload={"change": change, "attendeeIds": ids, "actorIds": actor_ids},
             )
-            for room_id, rows in by_room.items()
+            for room_id, (ids, actor_ids) in by_room.items()
             if room_id in tokens
         ]
     )
@@ -200,6 +230,20 @@ def participants_events_add(
 def _rooms_of(attendees: Iterable[Attendee]) -> list[Conversation]:
     """The rooms of ``attendees`` that are already loaded (no query)."""
     return [a.room for a in attendees if Attendee.room.is_cached(a)]
+
+
+def _message_actor(actor: User) -> tuple[dict[str, Any], dict[str, str]]:
+    """The actor columns of a system message of ``actor`` and its ``actor`` rich parameter."""
+    if actor.pk is None:  # service_actor()
+        columns = {
+            "actor_type": Attendee.ACTOR_GUESTS,
+            "actor_id": SERVICE_ACTOR_ID,
+            "actor_display_name": SERVICE_ACTOR_NAME,
+        }
+        return columns, {"type": "guest", "id": f"guest/{SERVICE_ACTOR_ID}", "name": SERVICE_ACTOR_NAME}
+    name = actor.get_display_name()
+    columns = {"actor_type": Attendee.ACTOR_USERS, "actor_id": actor.username, "actor_display_name": name}
+    return columns, rich_user(actor.username, name)
 
 
 def system_messages_post(
@@ -217,12 +261,7 @@ def system_messages_post(
     if not messages:
         return 0
     now = now or timezone.now()
-    if actor.pk is None:  # service_actor()
-        actor_type, actor_id, actor_name = Attendee.ACTOR_GUESTS, SERVICE_ACTOR_ID, SERVICE_ACTOR_NAME
-        actor_param = {"type": "guest", "id": f"guest/{SERVICE_ACTOR_ID}", "name": SERVICE_ACTOR_NAME}
-    else:
-        actor_type, actor_id, actor_name = Attendee.ACTOR_USERS, actor.username, actor.get_display_name()
-        actor_param = rich_user(actor_id, actor_name)
+    actor_columns, actor_param = _message_actor(actor)
     rows = []
     for spec in messages:
         parameters: dict[str, Any] = {"actor": actor_param}
@@ -235,36 +274,85 @@ def system_messages_post(
         ChatMessage,
         columns=["room_id", "system_message", "parameters"],
         rows=rows,
+        constants={**actor_columns, "message_type": ChatMessage.Type.SYSTEM, "created_at": now},
+        returning=True,
+    )
+    posted = zip(ids, (spec.room_id for spec in messages), strict=True)
+    _messages_posted(actor=actor, posted=posted, now=now, rooms=rooms, tokens=tokens)
+    return len(rows)
+
+
+def _messages_posted(
+    *,
+    actor: User,
+    posted: Iterable[tuple[int, int]],
+    now: datetime,
+    rooms: Iterable[Conversation] = (),
+    tokens: RoomTokens | None = None,
+) -> None:
+    """After system messages were written ((message id, room id) of each): the rooms' last
+    activity in one UPDATE and one ``chat.message`` event per room with its newest message."""
+    newest: dict[int, int] = {}
+    for message_id, room_id in posted:
+        if message_id > newest.get(room_id, 0):
+            newest[room_id] = message_id
+    rooms_touch(room_ids=newest, now=now)
+    newest_chat_events_add(newest=newest, actor_id=actor.username, rooms=rooms, tokens=tokens)
+
+
+def _added_messages_post(*, actor: User, attendee_ids: Sequence[int], now: datetime, tokens: RoomTokens) -> None:
+    """``user_added`` for each of the attendee rows ``attendee_ids`` (just inserted), in id order,
+    as ``system_messages_post`` writes them, but computed by the database from those rows in one
+    INSERT ... SELECT: no message is built in Python nor shipped as a parameter."""
+    if not attendee_ids:
+        return
+    actor_columns, actor_param = _message_actor(actor)
+    attendees = connection.ops.quote_name(Attendee._meta.db_table)
+    if connection.vendor == "postgresql":
+        parameters = (
+            "jsonb_build_object('actor', CAST(%s AS jsonb), 'user',"
+            " jsonb_build_object('type', 'user', 'id', a.actor_id, 'name', a.display_name))"
+        )
+        source = f"{attendees} AS a WHERE a.id = ANY(CAST(%s AS bigint[])) ORDER BY a.id"
+        ids = "{" + ",".join(map(str, attendee_ids)) + "}"
+    else:
+        parameters = (
+            "json_object('actor', json(%s), 'user',"
+            " json_object('type', 'user', 'id', a.actor_id, 'name', a.display_name))"
+        )
+        source = f"{attendees} AS a WHERE a.id IN (SELECT value FROM json_each(%s)) ORDER BY a.id"
+        ids = json.dumps(attendee_ids)
+    posted = rows_insert_select(
+        ChatMessage,
+        columns={"room_id": "a.room_id", "parameters": parameters},
+        params=[json.dumps(actor_param)],
+        source=source,
+        source_params=[ids],
         constants={
-            "actor_type": actor_type,
-            "actor_id": actor_id,
-            "actor_display_name": actor_name,
+            **actor_columns,
+            "system_message": "user_added",
             "message_type": ChatMessage.Type.SYSTEM,
             "created_at": now,
         },
-        returning=True,
+        returning=["id", "room_id"],
     )
-    rooms_touch(room_ids={spec.room_id for spec in messages}, now=now)
-    newest: dict[int, int] = {}
-    for message_id, spec in zip(ids, messages, strict=True):
-        newest[spec.room_id] = max(newest.get(spec.room_id, 0), message_id)
-    newest_chat_events_add(newest=newest, actor_id=actor.username, rooms=rooms, tokens=tokens)
-    return len(rows)
+    _messages_posted(actor=actor, posted=posted, now=now, tokens=tokens)
 
 
 def rooms_touch(*, room_ids: Iterable[int], now: datetime | None = None) -> None:
     Conversation.objects.filter(pk__in=list(room_ids)).update(last_activity=now or timezone.now())
 
 
-def attendees_add_bulk(
+def attendees_place(
     *, actor: User, placements: Sequence[Placement], now: datetime | None = None, announce: bool = True
-) -> list[Attendee]:
+) -> list[int]:
     """Create the attendee rows of ``placements`` in one INSERT and post ``user_added`` for each
     (none for the acting user joining as owner or moderator, as in Talk; none at all with
-    ``announce=False``, e.g. for the two owners of a new one-to-one conversation).
+    ``announce=False``, e.g. for the two owners of a new one-to-one conversation). Returns the
+    new ids in the order of ``placements``; ``attendees_add_bulk`` returns the rows.
 
-    One statement for any number of rows (``project.bulk.rows_insert``); the new rows come back
-    as model instances carrying their ids (the ``participants.changed`` events list them).
+    One statement for any number of rows (``project.bulk.rows_insert``), and one for their
+    messages, which the database builds from the new rows (``_added_messages_post``).
 
     The caller holds the lock on the conversation tree; the database still refuses a second row
     for the same actor in a room and a second breakout room for a student of one parent.
@@ -281,6 +369,26 @@ def attendees_add_bulk(
         constants={"actor_type": Attendee.ACTOR_USERS, "created_at": now},
         returning=True,
     )
+    rooms = list({placement.room.pk: placement.room for placement in placements}.values())
+    tokens = room_tokens(room_ids=[room.pk for room in rooms], rooms=rooms)
+    _participants_events_add(
+        rows=((p.room.pk, pk, p.actor_id) for pk, p in zip(ids, placements, strict=True)),
+        change="added",
+        actor=actor,
+        tokens=tokens,
+    )
+    if announce:
+        announced = [pk for pk, p in zip(ids, placements, strict=True) if not _self_joining(actor, p)]
+        _added_messages_post(actor=actor, attendee_ids=announced, now=now, tokens=tokens)
+    return ids
+
+
+def attendees_add_bulk(
+    *, actor: User, placements: Sequence[Placement], now: datetime | None = None, announce: bool = True
+) -> list[Attendee]:
+    """``attendees_place``, with the new rows returned as model instances carrying their ids."""
+    now = now or timezone.now()
+    ids = attendees_place(actor=actor, placements=placements, now=now, announce=announce)
     created = [
         Attendee(
             pk=pk,
@@ -293,16 +401,16 @@ def attendees_add_bulk(
             breakout_parent_id=placement.room.parent_id,
             created_at=now,
         )
-        for pk, placement in zip(ids, placements, strict=False)
+        for pk, placement in zip(ids, placements, strict=True)
     ]
     for attendee in created:
         attendee._state.adding = False
-    rooms = list({placement.room.pk: placement.room for placement in placements}.values())
-    tokens = room_tokens(room_ids=[room.pk for room in rooms], rooms=rooms)
-    participants_events_add(attendees=created, change="added", actor=actor, tokens=tokens)
-    if announce:
-        system_messages_post(actor=actor, messages=_added_messages(actor, placements), now=now, tokens=tokens)
     return created
+
+
+def _self_joining(actor: User, placement: Placement) -> bool:
+    """The acting user joining as owner or moderator: Talk posts no ``user_added`` for it."""
+    return placement.user_id == actor.pk and placement.participant_type in Attendee.MODERATOR_TYPES
 
 
 def _added_messages(actor: User, placements: Iterable[Placement]) -> list[SystemMessage]:
@@ -314,7 +422,7 @@ def _added_messages(actor: User, placements: Iterable[Placement]) -> list[System
             user=rich_user(placement.actor_id, placement.display_name),
         )
         for placement in placements
-        if not (placement.user_id == actor.pk and placement.participant_type in Attendee.MODERATOR_TYPES)
+        if not _self_joining(actor, placement)
     ]
 
 
@@ -371,7 +479,7 @@ def attendees_move(
     caller holds their row locks, taken in id order, so the one UPDATE cannot deadlock)."""
     rooms = list(rooms)
     attendees_remove_bulk(actor=actor, attendees=leaving, now=now, extra_rooms=rooms, announce=False)
-    attendees_add_bulk(actor=actor, placements=placements, now=now, announce=False)
+    attendees_place(actor=actor, placements=placements, now=now, announce=False)
     messages = [*_removed_messages(leaving), *_added_messages(actor, placements)]
     system_messages_post(actor=actor, messages=messages, now=now, rooms=rooms)
 

@@ -501,7 +501,7 @@ def test_closing_a_room_ends_its_request_in_the_same_transaction(
         raise RuntimeError("the switchto events could not be written")
 
     with monkeypatch.context() as patched:
-        patched.setattr("live.services.events_record_bulk", fail)
+        patched.setattr("live.services.events_insert", fail)
         with pytest.raises(RuntimeError):
             control.breakout_room_close(actor=owner, room=first)
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,6 +25,14 @@ from conversations.services.lifecycle import (
 from conversations.services.lobby import conversation_lobby_open_if_timer_passed, conversation_lobby_set
 from conversations.services.moderators import attendee_demote, attendee_promote
 from conversations.services.participants import attendee_remove, participants_add
+from conversations.services.primitives import (
+    Placement,
+    SystemMessage,
+    attendees_place,
+    rich_user,
+    service_actor,
+    system_messages_post,
+)
 from conversations.services.room_settings import (
     conversation_description_set,
     conversation_public_set,
@@ -401,3 +410,33 @@ def test_public_is_refused_for_a_configured_parent(room: Conversation, owner: Us
         conversation_public_set(actor=owner, room=room, public=True)
 
     assert raised.value.key == "breakout-room"
+
+
+@pytest.mark.parametrize("service", [False, True])
+def test_user_added_built_by_the_database_matches_the_python_form(owner: User, service: bool) -> None:
+    """``attendees_place`` has the database write the ``user_added`` messages from the new rows;
+    they carry what ``system_messages_post`` writes for the same people, in placement order."""
+    room = ConversationFactory(name="Fresh")
+    actor = service_actor() if service else owner
+    people = [UserFactory(username=f"u{i}", display_name=name) for i, name in enumerate(['Zoë "Z" Ñ', "Ann", "李"])]
+    placements = [Placement.of_user(user, room, Attendee.ParticipantType.USER) for user in people]
+    placements.insert(1, Placement.of_user(owner, room, Attendee.ParticipantType.MODERATOR))
+    now = timezone.now()
+    with transaction.atomic():
+        ids = attendees_place(actor=actor, placements=placements, now=now)
+    assert ids == sorted(ids) and len(ids) == 4
+    placed = ChatMessage.objects.filter(room=room, system_message="user_added").order_by("id")
+    expected_people = [p for p in placements if service or p.user_id != owner.pk]
+    with transaction.atomic():
+        system_messages_post(
+            actor=actor,
+            messages=[
+                SystemMessage(room_id=room.pk, key="reference", user=rich_user(p.actor_id, p.display_name))
+                for p in expected_people
+            ],
+            now=now,
+        )
+    reference = ChatMessage.objects.filter(room=room, system_message="reference").order_by("id")
+    fields = ("actor_type", "actor_id", "actor_display_name", "message_type", "message", "created_at", "parameters")
+    assert [m.parameters["user"]["id"] for m in placed] == [p.actor_id for p in expected_people]
+    assert [[getattr(m, f) for f in fields] for m in placed] == [[getattr(m, f) for f in fields] for m in reference]
